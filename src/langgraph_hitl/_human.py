@@ -1,0 +1,147 @@
+"""Where the `human_assistance` tool pauses: the tutorial's tool as a typed factory."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Generic, Literal, Protocol, TypeVar, overload
+
+from langchain_core.tools import BaseTool, InjectedToolCallId, StructuredTool
+from langgraph.types import Command, interrupt
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from typing_extensions import TypedDict
+
+from ._validation import register_schema
+
+__all__ = [
+    "HumanAssistanceRequest",
+    "HumanReply",
+    "OnReply",
+    "human_assistance_tool",
+]
+
+ReplyT = TypeVar("ReplyT", bound=BaseModel)
+ReplyT_contra = TypeVar("ReplyT_contra", bound=BaseModel, contravariant=True)
+
+DEFAULT_DESCRIPTION = "Request assistance from a human."
+
+
+class HumanReply(BaseModel):
+    """The default answer to a `human_assistance` request: the tutorial's `{"data": "..."}`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    data: str
+    """The human's answer, returned to the model as the tool's result."""
+
+
+class HumanAssistanceRequest(TypedDict):
+    """The interrupt value of a `human_assistance` call (JSON-serializable)."""
+
+    type: Literal["human_assistance"]
+    """Always `"human_assistance"`: tells clients how to read this interrupt."""
+    query: str
+    """What the model asks the human."""
+    tool_call_id: str
+    """Id of the model's tool call this request is about."""
+
+
+class OnReply(Protocol, Generic[ReplyT_contra]):
+    """Turns a validated reply into the tool's result.
+
+    Return a `str` (the tool message's content) or a `Command` that updates state; a
+    `Command` must carry a `ToolMessage` for `tool_call_id` in its `messages` update.
+    """
+
+    def __call__(self, reply: ReplyT_contra, tool_call_id: str, /) -> str | Command[Any]: ...
+
+
+class _QueryArgs(BaseModel):
+    query: str = Field(description="The question or request for the human.")
+    tool_call_id: Annotated[str, InjectedToolCallId]
+
+
+class _Schema(Generic[ReplyT]):
+    """A reply type with its JSON schema, built once per tool rather than per call."""
+
+    def __init__(self, model: type[ReplyT]) -> None:
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            raise TypeError(
+                f"response_model must be a pydantic BaseModel subclass, got {model!r}."
+            )
+        self.model = model
+        adapter: TypeAdapter[ReplyT] = TypeAdapter(model)
+        register_schema(adapter, adapter.json_schema())
+
+
+def _reply_text(reply: BaseModel) -> str:
+    if isinstance(reply, HumanReply):
+        return reply.data
+    return reply.model_dump_json()
+
+
+@overload
+def human_assistance_tool(
+    *,
+    name: str = ...,
+    description: str = ...,
+    on_reply: OnReply[HumanReply] | None = ...,
+) -> BaseTool: ...
+
+
+@overload
+def human_assistance_tool(
+    *,
+    name: str = ...,
+    description: str = ...,
+    response_model: type[ReplyT],
+    on_reply: OnReply[ReplyT] | None = ...,
+) -> BaseTool: ...
+
+
+def human_assistance_tool(
+    *,
+    name: str = "human_assistance",
+    description: str = DEFAULT_DESCRIPTION,
+    response_model: type[BaseModel] = HumanReply,
+    on_reply: OnReply[Any] | None = None,
+) -> BaseTool:
+    """Make the tutorial's `human_assistance` tool: it asks a human and returns the answer.
+
+    The tool takes `query: str` and pauses with `interrupt()`. The interrupt value is a
+    `HumanAssistanceRequest`, and the interrupt carries `response_schema=response_model`,
+    so LangGraph publishes the answer's JSON schema and refuses a wrong answer before
+    anything is saved.
+
+    Args:
+        name: The tool's name, as the model sees it.
+        description: The tool's description, as the model sees it.
+        response_model: The pydantic model of the human's answer. The default,
+            `HumanReply`, takes the tutorial's `{"data": "..."}`.
+        on_reply: Turns the validated answer into the tool's result (`str`), or into a
+            `Command` that updates custom state keys. Without it, the result is the
+            answer's `data` for `HumanReply`, or the answer's JSON for other models.
+    """
+    schema = _Schema(response_model)
+
+    def _ask(query: str, tool_call_id: str) -> str | Command[Any]:
+        request = HumanAssistanceRequest(
+            type="human_assistance", query=query, tool_call_id=tool_call_id
+        )
+        reply = interrupt(request, response_schema=schema.model)
+        if on_reply is not None:
+            return on_reply(reply, tool_call_id)
+        return _reply_text(reply)
+
+    def run(query: str, tool_call_id: Annotated[str, InjectedToolCallId]) -> Any:
+        return _ask(query, tool_call_id)
+
+    async def arun(query: str, tool_call_id: Annotated[str, InjectedToolCallId]) -> Any:
+        return _ask(query, tool_call_id)
+
+    return StructuredTool.from_function(
+        func=run,
+        coroutine=arun,
+        name=name,
+        description=description,
+        args_schema=_QueryArgs,
+    )
+

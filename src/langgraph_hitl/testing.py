@@ -1,0 +1,251 @@
+"""The testing kit: a scripted chat model that supports tool calling.
+
+LangChain's stock fake chat models do not implement `bind_tools`, so a graph that binds
+tools cannot be unit-tested with them. `ScriptedChatModel` replays a fixed script of
+answers and records what it was asked, so a test can drive a whole human-in-the-loop
+conversation offline and check what the model saw::
+
+    model = ScriptedChatModel(responses=[
+        ai_tool_calls(("human_assistance", {"query": "Need an expert"})),
+        "Thanks, the expert says: use LangGraph.",
+    ])
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForLLMRun,
+    CallbackManagerForLLMRun,
+)
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    ToolCall,
+    ToolCallChunk,
+)
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import ConfigDict, Field, PrivateAttr
+
+from ._errors import ScriptExhaustedError
+
+__all__ = ["ModelCall", "ScriptExhaustedError", "ScriptedChatModel", "ai_tool_calls"]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ModelCall:
+    """One call the scripted model answered."""
+
+    messages: tuple[BaseMessage, ...]
+    """The messages the model was given."""
+    tools: tuple[str, ...]
+    """Names of the tools bound for that call (empty when none were bound)."""
+    parallel_tool_calls: bool | None
+    """The `parallel_tool_calls` option the caller bound, if any."""
+
+
+@dataclass(slots=True)
+class _Script:
+    """The replay position, shared by a model and every model bound from it."""
+
+    responses: list[AIMessage]
+    position: int = 0
+    calls: list[ModelCall] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next(self, call: ModelCall) -> AIMessage:
+        with self.lock:
+            if self.position >= len(self.responses):
+                n = len(self.responses)
+                raise ScriptExhaustedError(
+                    f"ScriptedChatModel was called {n + 1} times but only {n} "
+                    f"response{'s' if n != 1 else ''} were scripted; add the answer for "
+                    f"call {n + 1} to `responses=[...]`. The last message it was given: "
+                    f"{_last_text(call.messages)!r}."
+                )
+            message = self.responses[self.position]
+            self.position += 1
+            self.calls.append(call)
+        # A copy, so a graph that edits the stored message cannot change the script.
+        return message.model_copy(deep=True)
+
+
+def _last_text(messages: Sequence[BaseMessage]) -> str:
+    return messages[-1].text[:200] if messages else ""
+
+
+def ai_tool_calls(*calls: tuple[str, dict[str, Any]] | ToolCall, content: str = "") -> AIMessage:
+    """An `AIMessage` that asks for the given tool calls, with ids filled in.
+
+    Args:
+        *calls: `(name, args)` pairs or full `ToolCall` dicts.
+        content: Text of the message beside its tool calls.
+    """
+    tool_calls: list[ToolCall] = []
+    for call in calls:
+        if isinstance(call, tuple):
+            name, args = call
+            tool_calls.append(ToolCall(name=name, args=args, id=None, type="tool_call"))
+        else:
+            tool_calls.append(call)
+    return AIMessage(content=content, tool_calls=tool_calls)
+
+
+def _scripted(response: AIMessage | str, index: int) -> AIMessage:
+    message = AIMessage(content=response) if isinstance(response, str) else response
+    if not isinstance(message, AIMessage):
+        raise TypeError(
+            f"responses[{index}] is {type(response).__name__}; "
+            "ScriptedChatModel replays AIMessage or str values."
+        )
+    if any(not call.get("id") for call in message.tool_calls):
+        # Real providers always give ids; tools and ToolMessages need them to pair up.
+        message = message.model_copy(
+            update={
+                "tool_calls": [
+                    {**call, "id": call.get("id") or f"call_{index}_{n}"}
+                    for n, call in enumerate(message.tool_calls)
+                ]
+            }
+        )
+    return message
+
+
+class ScriptedChatModel(BaseChatModel):
+    """A chat model that replays scripted answers, with tool calling.
+
+    Each call returns the next entry of `responses` (a `str` becomes an `AIMessage`);
+    when the script runs out it raises `ScriptExhaustedError`, which says how many answers
+    were scripted. `bind_tools` works (and records `parallel_tool_calls`), and a bound
+    model shares the script of the model it came from. `invoke`, `ainvoke`, `stream` and
+    `astream` all work; streaming yields the text word by word, then the tool calls.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    responses: Sequence[AIMessage] = Field(default_factory=list)
+    """The answers to replay, in order (strings already turned into `AIMessage`)."""
+
+    _script: _Script = PrivateAttr()
+
+    def __init__(self, *, responses: Sequence[AIMessage | str], **kwargs: Any) -> None:
+        scripted = [_scripted(response, n) for n, response in enumerate(responses)]
+        super().__init__(responses=scripted, **kwargs)
+        self._script = _Script(responses=scripted)
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted-chat-model"
+
+    @property
+    def calls(self) -> list[ModelCall]:
+        """Every call answered so far, oldest first."""
+        return list(self._script.calls)
+
+    @property
+    def remaining(self) -> int:
+        """How many scripted answers are left."""
+        return len(self._script.responses) - self._script.position
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: str | None = None,
+        parallel_tool_calls: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools as a provider would; the script does not depend on them."""
+        formatted = [convert_to_openai_tool(tool) for tool in tools]
+        bound: dict[str, Any] = {"tools": formatted, **kwargs}
+        if tool_choice is not None:
+            bound["tool_choice"] = tool_choice
+        if parallel_tool_calls is not None:
+            bound["parallel_tool_calls"] = parallel_tool_calls
+        return self.bind(**bound)
+
+    def _next(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> AIMessage:
+        tools = tuple(str(tool["function"]["name"]) for tool in kwargs.get("tools", ()))
+        parallel = kwargs.get("parallel_tool_calls")
+        call = ModelCall(
+            messages=tuple(messages),
+            tools=tools,
+            parallel_tool_calls=parallel if isinstance(parallel, bool) else None,
+        )
+        return self._script.next(call)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=self._next(messages, kwargs))])
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return self._generate(messages, stop, None, **kwargs)
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        for chunk in _chunks(self._next(messages, kwargs)):
+            if run_manager is not None:
+                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        for chunk in _chunks(self._next(messages, kwargs)):
+            if run_manager is not None:
+                await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
+
+
+def _chunks(message: AIMessage) -> Iterator[ChatGenerationChunk]:
+    """Split a scripted answer as a provider streams it: words, then tool calls."""
+    text = message.content if isinstance(message.content, str) else ""
+    words = text.split(" ") if text else []
+    last = len(words) - 1
+    for n, word in enumerate(words):
+        piece = word if n == last else word + " "
+        yield ChatGenerationChunk(message=AIMessageChunk(content=piece, id=message.id))
+    tool_call_chunks = [
+        ToolCallChunk(name=call["name"], args=json.dumps(call["args"]), id=call["id"], index=n)
+        for n, call in enumerate(message.tool_calls)
+    ]
+    if tool_call_chunks or not words or not isinstance(message.content, str):
+        content = "" if isinstance(message.content, str) else message.content
+        yield ChatGenerationChunk(
+            message=AIMessageChunk(
+                content=content,
+                id=message.id,
+                tool_call_chunks=tool_call_chunks,
+                chunk_position="last",
+            )
+        )
