@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
 
 
 def compare(
-    cases: Mapping[str, Callable[[], None]], *, rounds: int = 15, per_round: int = 20,
+    cases: Mapping[str, Callable[[], None]],
+    *,
+    rounds: int = 15,
+    per_round: int = 20,
     warmup: int = 5,
 ) -> dict[str, float]:
     """Median seconds per call of each case, measured in alternating rounds."""

@@ -9,22 +9,25 @@ Target: at most 1.10x the hand-written graph.
 from __future__ import annotations
 
 import itertools
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from langchain_core.messages import AIMessage, AnyMessage
-from langchain_core.runnables import RunnableConfig
+from langchain_core.messages import AnyMessage  # noqa: TC002 - the TypedDict needs it at runtime
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.prebuilt import ToolNode, tools_condition
-from langgraph.pregel import Pregel
 from langgraph.types import Command, interrupt
 from typing_extensions import TypedDict
 
 from bench._timing import compare, report
 from langgraph_hitl import build_hitl_graph, human_assistance_tool, resume
 from langgraph_hitl.testing import ScriptedChatModel, ai_tool_calls
+
+if TYPE_CHECKING:
+    from langchain_core.messages import AIMessage
+    from langchain_core.runnables import RunnableConfig
+    from langgraph.pregel import Pregel
 
 CYCLES = 2000
 USER = {"messages": [{"role": "user", "content": "I need expert help."}]}
@@ -70,9 +73,7 @@ def tutorial_graph(model: ScriptedChatModel) -> Pregel[Any, Any, Any, Any]:
 
 
 def library_graph(model: ScriptedChatModel) -> Pregel[Any, Any, Any, Any]:
-    return build_hitl_graph(model, [human_assistance_tool()]).compile(
-        checkpointer=InMemorySaver()
-    )
+    return build_hitl_graph(model, [human_assistance_tool()]).compile(checkpointer=InMemorySaver())
 
 
 def main() -> None:

@@ -4,7 +4,10 @@ Tools that pause for a human, a graph builder that enforces one tool call per st
 and resume helpers that validate every answer before anything is sent.
 """
 
-from ._builder import HITLState, ParallelToolCallsPolicy, build_hitl_graph
+from ._approval import ApprovalDescription, ApprovalWhen, ToolApprovalRequest, approval_tool
+from ._audit import AuditRecord, AuditSource, aaudit_trail, audit_trail
+from ._builder import HITLInput, HITLState, ParallelToolCallsPolicy, build_hitl_graph
+from ._decisions import Approve, Decision, DecisionType, Edit, EditedAction, Reject, Respond
 from ._errors import (
     AmbiguousResumeError,
     CheckpointerRequiredError,
@@ -14,7 +17,9 @@ from ._errors import (
     NoPendingInterruptError,
     ParallelToolCallsError,
     ResumeConflictError,
+    ResumeFailedError,
     ScriptExhaustedError,
+    SwallowedInterruptError,
     UnknownInterruptError,
 )
 from ._human import HumanAssistanceRequest, HumanReply, OnReply, human_assistance_tool
@@ -27,7 +32,24 @@ __all__ = [
     "HumanReply",
     "OnReply",
     "human_assistance_tool",
+    # Approvals
+    "ApprovalDescription",
+    "ApprovalWhen",
+    "Approve",
+    "AuditRecord",
+    "AuditSource",
+    "Decision",
+    "DecisionType",
+    "Edit",
+    "EditedAction",
+    "Reject",
+    "Respond",
+    "ToolApprovalRequest",
+    "aaudit_trail",
+    "approval_tool",
+    "audit_trail",
     # Building graphs
+    "HITLInput",
     "HITLState",
     "ParallelToolCallsPolicy",
     "build_hitl_graph",
@@ -47,6 +69,8 @@ __all__ = [
     "NoPendingInterruptError",
     "ParallelToolCallsError",
     "ResumeConflictError",
+    "ResumeFailedError",
     "ScriptExhaustedError",
+    "SwallowedInterruptError",
     "UnknownInterruptError",
 ]

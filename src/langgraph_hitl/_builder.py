@@ -9,26 +9,52 @@ re-runs only the call that was interrupted, never a sibling that already ran.
 from __future__ import annotations
 
 import inspect
+import uuid
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, Literal, TypeVar, cast, get_args, get_origin, get_type_hints
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    Literal,
+    get_args,
+    get_origin,
+    get_type_hints,
+    overload,
+)
 
-from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, SystemMessage, ToolMessage
-from langchain_core.messages.tool import ToolCall
-from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
+from langchain_core.messages import (
+    AIMessage,
+    AnyMessage,
+    BaseMessage,
+    MessageLikeRepresentation,
+    SystemMessage,
+    ToolMessage,
+    convert_to_messages,
+)
 from langchain_core.tools import BaseTool, InjectedToolCallId
 from langchain_core.tools import tool as as_tool
+
+# LangGraph's own node wrapper (what `add_node` makes of a function): unlike RunnableLambda it
+# inspects signatures once, not per call, and takes a sync and an async body.
+from langgraph._internal._runnable import RunnableCallable
+from langgraph.channels import BinaryOperatorAggregate
 from langgraph.errors import GraphBubbleUp, is_invalid_resume
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.prebuilt import ToolNode, tools_condition
 from langgraph.types import Command
 from pydantic import BaseModel, ValidationError
-from typing_extensions import TypedDict
+from typing_extensions import ReadOnly, TypedDict
 
 from ._errors import ParallelToolCallsError
 
-__all__ = ["HITLState", "ParallelToolCallsPolicy", "build_hitl_graph"]
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel, LanguageModelInput
+    from langchain_core.messages.tool import ToolCall
+    from langchain_core.runnables import Runnable, RunnableConfig
+    from langgraph.typing import StateT
+
+__all__ = ["HITLInput", "HITLState", "ParallelToolCallsPolicy", "build_hitl_graph"]
 
 ParallelToolCallsPolicy = Literal["raise", "keep_first", "sequential"]
 """What `build_hitl_graph` does when one model turn asks for several tool calls.
@@ -41,8 +67,6 @@ ParallelToolCallsPolicy = Literal["raise", "keep_first", "sequential"]
   across any number of interrupts and resumes, and each gets its own answer.
 """
 
-StateT = TypeVar("StateT")
-
 
 class HITLState(TypedDict):
     """The default state: the conversation, merged with `add_messages` (as `MessagesState`)."""
@@ -50,11 +74,25 @@ class HITLState(TypedDict):
     messages: Annotated[list[AnyMessage], add_messages]
 
 
+class HITLInput(TypedDict):
+    """What a graph with the default state takes as input.
+
+    Messages in any form `add_messages` reads: message objects, `{"role": "user",
+    "content": ...}` dicts (as in LangGraph's tutorial), `("user", "...")` tuples, strings.
+    They are stored as messages, so the state (`HITLState`) always holds message objects.
+    Read-only, so a `HITLState` is a valid input too.
+    """
+
+    messages: ReadOnly[Annotated[Sequence[MessageLikeRepresentation], add_messages]]
+
+
 ToolLike = BaseTool | Callable[..., Any]
 
 
 def _messages(state: Any) -> list[BaseMessage]:
-    messages = state.get("messages") if isinstance(state, dict) else getattr(state, "messages", None)
+    messages = (
+        state.get("messages") if isinstance(state, dict) else getattr(state, "messages", None)
+    )
     if not isinstance(messages, list):
         raise TypeError(
             f"build_hitl_graph needs a state with a 'messages' list; got {type(state).__name__} "
@@ -92,7 +130,9 @@ def _keep_first(message: AIMessage) -> AIMessage:
     kwargs = dict(message.additional_kwargs)
     raw = kwargs.get("tool_calls")
     if isinstance(raw, list):
-        kwargs["tool_calls"] = [c for c in raw if isinstance(c, dict) and c.get("id") == first["id"]]
+        kwargs["tool_calls"] = [
+            c for c in raw if isinstance(c, dict) and c.get("id") == first["id"]
+        ]
     update["additional_kwargs"] = kwargs
     return message.model_copy(update=update)
 
@@ -117,6 +157,8 @@ def _needs_tool_node(tool: BaseTool) -> bool:
     full = tool.get_input_schema()
     if not (isinstance(schema, type) and issubclass(schema, BaseModel)):
         return True
+    if not issubclass(full, BaseModel):
+        return True
     extra = set(full.model_fields) - set(schema.model_fields)
     if not extra:
         return False
@@ -130,6 +172,37 @@ def _needs_tool_node(tool: BaseTool) -> bool:
         if not any(m is InjectedToolCallId or isinstance(m, InjectedToolCallId) for m in metadata):
             return True
     return False
+
+
+def _answering_command(command: Command[Any], call: ToolCall) -> Command[Any]:
+    """Check that a tool's `Command` answers its call, as `ToolNode` does.
+
+    Without a `ToolMessage` for the call, the call would stay unanswered and the tools node
+    would run it again, and again.
+    """
+    if command.graph == Command.PARENT:
+        return command
+    update = command.update
+    if not isinstance(update, dict):
+        update = {}
+    messages = convert_to_messages(update.get("messages", []))
+    answers = [m for m in messages if isinstance(m, ToolMessage) and m.tool_call_id == call["id"]]
+    if not answers:
+        raise ValueError(
+            f"Tool {call['name']!r} returned a Command without a ToolMessage for its call "
+            f"{call['id']!r}; every tool call needs exactly one. Return "
+            "`Command(update={'messages': [ToolMessage(content, tool_call_id=tool_call_id)], "
+            f"...}})`. Got update={command.update!r}."
+        )
+    for message in answers:
+        if message.name is None:
+            message.name = call["name"]
+    return Command(
+        graph=command.graph,
+        update={**update, "messages": messages},
+        resume=command.resume,
+        goto=command.goto,
+    )
 
 
 class _ToolsNode:
@@ -170,19 +243,22 @@ class _ToolsNode:
         )
 
     @staticmethod
-    def _output(result: Any) -> Any:
+    def _output(result: Any, call: ToolCall) -> Any:
         if isinstance(result, Command):
-            return result
+            return _answering_command(result, call)
         if isinstance(result, ToolMessage):
             return {"messages": [result]}
         if isinstance(result, dict) and "messages" in result:  # from ToolNode
             return result
-        if isinstance(result, list):
+        if isinstance(result, list):  # from ToolNode, which checked its Commands itself
             commands = [r for r in result if isinstance(r, Command)]
             if commands:
-                return commands[0]
+                return commands
             return {"messages": result}
-        raise TypeError(f"Tool returned {type(result).__name__}, expected a ToolMessage or Command.")
+        raise TypeError(
+            f"Tool {call['name']!r} returned {type(result).__name__}, "
+            "expected a ToolMessage or a Command."
+        )
 
     def _context(self, call: ToolCall, state: Any) -> dict[str, Any]:
         return {"__type": "tool_call_with_context", "tool_call": call, "state": state}
@@ -194,8 +270,9 @@ class _ToolsNode:
         call, tool = prepared
         try:
             if self.tool_node is not None and tool.name in self.heavy:
-                return self._output(self.tool_node.invoke(self._context(call, state), config))
-            return self._output(tool.invoke(call, config))
+                result = self.tool_node.invoke(self._context(call, state), config)
+                return self._output(result, call)
+            return self._output(tool.invoke(call, config), call)
         except GraphBubbleUp:
             raise
         except ValidationError as exc:
@@ -211,8 +288,8 @@ class _ToolsNode:
         try:
             if self.tool_node is not None and tool.name in self.heavy:
                 result = await self.tool_node.ainvoke(self._context(call, state), config)
-                return self._output(result)
-            return self._output(await tool.ainvoke(call, config))
+                return self._output(result, call)
+            return self._output(await tool.ainvoke(call, config), call)
         except GraphBubbleUp:
             raise
         except ValidationError as exc:
@@ -240,6 +317,16 @@ class _Chatbot:
     def _checked(self, response: Any) -> dict[str, Any]:
         if not isinstance(response, AIMessage):
             raise TypeError(f"The model returned {type(response).__name__}, expected AIMessage.")
+        if any(not call.get("id") for call in response.tool_calls):
+            # A tool message is paired with its call by id; some providers leave it out.
+            response = response.model_copy(
+                update={
+                    "tool_calls": [
+                        {**call, "id": call.get("id") or f"call_{uuid.uuid4().hex}"}
+                        for call in response.tool_calls
+                    ]
+                }
+            )
         if len(response.tool_calls) > 1:
             if self.policy == "raise":
                 raise ParallelToolCallsError(
@@ -265,14 +352,48 @@ def _after_tools(state: Any) -> Literal["tools", "chatbot"]:
     return "tools" if _next_call(_messages(state)) is not None else "chatbot"
 
 
+def _check_state_schema(builder: StateGraph[Any, Any, Any, Any], schema: type[Any]) -> None:
+    channel = builder.channels.get("messages")
+    if not isinstance(channel, BinaryOperatorAggregate):
+        # Without a reducer, each node's {"messages": [one message]} would replace the
+        # whole conversation instead of adding to it.
+        problem = "has no 'messages' key" if channel is None else "has no reducer on 'messages'"
+        raise TypeError(
+            f"state_schema {getattr(schema, '__name__', schema)!r} {problem}; build_hitl_graph "
+            "needs `messages: Annotated[list[AnyMessage], add_messages]` (as in HITLState "
+            "and MessagesState)."
+        )
+
+
+@overload
 def build_hitl_graph(
     model: BaseChatModel,
     tools: Sequence[ToolLike],
     *,
-    state_schema: type[StateT] = cast("Any", HITLState),
+    system_prompt: str | None = ...,
+    on_parallel_tool_calls: ParallelToolCallsPolicy = ...,
+) -> StateGraph[HITLState, None, HITLInput, HITLState]: ...
+
+
+@overload
+def build_hitl_graph(
+    model: BaseChatModel,
+    tools: Sequence[ToolLike],
+    *,
+    state_schema: type[StateT],
+    system_prompt: str | None = ...,
+    on_parallel_tool_calls: ParallelToolCallsPolicy = ...,
+) -> StateGraph[StateT, None, StateT, StateT]: ...
+
+
+def build_hitl_graph(
+    model: BaseChatModel,
+    tools: Sequence[ToolLike],
+    *,
+    state_schema: type[Any] = HITLState,
     system_prompt: str | None = None,
     on_parallel_tool_calls: ParallelToolCallsPolicy = "raise",
-) -> StateGraph[StateT, None, StateT, StateT]:
+) -> StateGraph[Any, None, Any, Any]:
     """Build the tutorial's chatbot graph, uncompiled, with the single-tool-call rule.
 
     Nodes are named `chatbot` and `tools`, routed with `tools_condition`, as in LangGraph's
@@ -303,9 +424,13 @@ def build_hitl_graph(
         _bind(model, as_tools), system_prompt=system_prompt, policy=on_parallel_tool_calls
     )
     tools_node = _ToolsNode(as_tools)
-    builder: StateGraph[StateT, None, StateT, StateT] = StateGraph(state_schema)
-    builder.add_node("chatbot", RunnableLambda(chatbot.run, afunc=chatbot.arun, name="chatbot"))
-    builder.add_node("tools", RunnableLambda(tools_node.run, afunc=tools_node.arun, name="tools"))
+    # The default state takes the tutorial's input ({"role": ..., "content": ...} dicts)
+    # under type checking too; a custom state is its own input, as in LangGraph.
+    input_schema = HITLInput if state_schema is HITLState else None
+    builder: StateGraph[Any, None, Any, Any] = StateGraph(state_schema, input_schema=input_schema)
+    _check_state_schema(builder, state_schema)
+    builder.add_node("chatbot", RunnableCallable(chatbot.run, chatbot.arun, trace=False))
+    builder.add_node("tools", RunnableCallable(tools_node.run, tools_node.arun, trace=False))
     builder.add_edge(START, "chatbot")
     builder.add_conditional_edges("chatbot", tools_condition, {"tools": "tools", END: END})
     builder.add_conditional_edges("tools", _after_tools, {"tools": "tools", "chatbot": "chatbot"})

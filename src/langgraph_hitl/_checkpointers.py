@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langgraph.checkpoint.base import BaseCheckpointSaver
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+
+    from langgraph.checkpoint.base import BaseCheckpointSaver
 
 __all__ = ["aopen_checkpointer", "is_postgres_url", "open_checkpointer"]
 
@@ -44,9 +46,9 @@ def open_checkpointer(url: str) -> Iterator[BaseCheckpointSaver[Any]]:
             from langgraph.checkpoint.postgres import PostgresSaver
         except ImportError as exc:  # pragma: no cover - depends on the installed extra
             raise _postgres_missing() from exc
-        with PostgresSaver.from_conn_string(url) as saver:
-            saver.setup()
-            yield saver
+        with PostgresSaver.from_conn_string(url) as postgres:
+            postgres.setup()
+            yield postgres
         return
     from langgraph.checkpoint.sqlite import SqliteSaver
 
@@ -69,9 +71,9 @@ async def aopen_checkpointer(url: str) -> AsyncIterator[BaseCheckpointSaver[Any]
             from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
         except ImportError as exc:  # pragma: no cover - depends on the installed extra
             raise _postgres_missing() from exc
-        async with AsyncPostgresSaver.from_conn_string(url) as saver:
-            await saver.setup()
-            yield saver
+        async with AsyncPostgresSaver.from_conn_string(url) as postgres:
+            await postgres.setup()
+            yield postgres
         return
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 

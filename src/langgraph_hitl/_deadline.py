@@ -24,10 +24,16 @@ from typing import Any
 
 from langgraph.config import get_config
 
-from ._inbox import checkpoint_time
 from ._validation import dump_answer
 
-__all__ = ["TIMEOUT_REVIEWER", "Deadline", "active", "check_answer", "task_deadline"]
+__all__ = [
+    "TIMEOUT_REVIEWER",
+    "Deadline",
+    "active",
+    "check_answer",
+    "is_timeout_answer",
+    "task_deadline",
+]
 
 TIMEOUT_REVIEWER = "langgraph-hitl:timeout"
 """The `reviewer` of a decision applied by `Inbox.expire` when a request's deadline passed."""
@@ -50,6 +56,8 @@ _current: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar(
 
 def task_deadline(timeout: timedelta) -> datetime:
     """The deadline of the running task: its step's checkpoint time plus `timeout`."""
+    from ._inbox import checkpoint_time  # the inbox imports the resume path, which imports us
+
     configurable: Mapping[str, Any] = get_config().get("configurable", {})
     checkpoint_map = configurable.get("checkpoint_map") or {}
     started = None
@@ -69,6 +77,11 @@ def active(deadline: Deadline | None) -> Iterator[None]:
         _current.reset(token)
 
 
+def is_timeout_answer(answer: object, expected: object) -> bool:
+    """Whether `answer` is the request's published `on_timeout` answer."""
+    return _same(answer, expected)
+
+
 def _same(answer: object, expected: object) -> bool:
     sent = dump_answer(answer)
     if isinstance(sent, Mapping) and isinstance(expected, Mapping):
@@ -82,11 +95,8 @@ def check_answer(answer: object, *, reviewer: str | None, now: datetime | None =
     """Refuse an answer that breaks the deadline rules (raises ValueError)."""
     deadline = _current.get()
     if deadline is None:
-        if reviewer == TIMEOUT_REVIEWER:
-            raise ValueError(
-                f"reviewer {TIMEOUT_REVIEWER!r} is reserved for timeouts of requests that "
-                "have a deadline; this request has none."
-            )
+        # Not inside a tool that has a deadline (e.g. a client checking an answer before
+        # sending it): the tool enforces the rules itself when the answer arrives.
         return
     moment = now or datetime.now(timezone.utc)
     expired = moment >= deadline.expires_at

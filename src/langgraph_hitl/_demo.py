@@ -9,12 +9,7 @@ from __future__ import annotations
 
 import sys
 import uuid
-from collections.abc import Callable
-from typing import Any, TextIO
-
-from langchain_core.messages import BaseMessage
-from langchain_core.runnables import RunnableConfig
-from langgraph.pregel import Pregel
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ._builder import build_hitl_graph
 from ._checkpointers import open_checkpointer
@@ -22,6 +17,13 @@ from ._human import human_assistance_tool
 from ._pending import pending_interrupts
 from ._resume import resume
 from .testing import ScriptedChatModel, ai_tool_calls
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from langchain_core.messages import BaseMessage
+    from langchain_core.runnables import RunnableConfig
+    from langgraph.pregel import Pregel
 
 __all__ = ["DEFAULT_ANSWER", "USER_MESSAGE", "run_demo"]
 
@@ -55,8 +57,13 @@ def _print_new(messages: list[BaseMessage], seen: set[str], out: TextIO) -> None
             out.write(message.pretty_repr() + "\n")
 
 
-def _stream(graph: Pregel[Any, Any, Any, Any], payload: Any, config: RunnableConfig,
-            seen: set[str], out: TextIO) -> None:
+def _stream(
+    graph: Pregel[Any, Any, Any, Any],
+    payload: Any,
+    config: RunnableConfig,
+    seen: set[str],
+    out: TextIO,
+) -> None:
     for event in graph.stream(payload, config, stream_mode="values"):
         if isinstance(event, dict) and "messages" in event:
             _print_new(event["messages"], seen, out)
@@ -84,8 +91,7 @@ def run_demo(
             checkpointer=saver
         )
         seen: set[str] = set()
-        _stream(graph, {"messages": [{"role": "user", "content": USER_MESSAGE}]}, config,
-                seen, out)
+        _stream(graph, {"messages": [{"role": "user", "content": USER_MESSAGE}]}, config, seen, out)
         (request,) = pending_interrupts(graph, config)
         query = str(request.value["query"])
         out.write(

@@ -6,21 +6,29 @@ HITLError                         base of every error this library raises
 ├── ParallelToolCallsError        (RuntimeError) a model turn asked for several tool calls
 ├── NoPendingInterruptError       (RuntimeError) a resume for a thread that waits for nothing
 ├── ResumeConflictError           (RuntimeError) the thread moved on since the answer was read
+├── ResumeFailedError             (RuntimeError) the graph failed using an answer: taken back
 ├── UnknownInterruptError         (LookupError)  an answer for an interrupt that is not pending
 ├── AmbiguousResumeError          (ValueError)   a bare answer while several interrupts wait
 ├── InvalidResumeError            (ValueError)   an answer that fails its interrupt's schema
-└── ScriptExhaustedError          (RuntimeError) testing kit: the scripted model ran out
+├── RequestExpiredError           (ValueError)   a human answer after the request's deadline
+├── ScriptExhaustedError          (RuntimeError) testing kit: the scripted model ran out
+└── SwallowedInterruptError       (RuntimeError) testing kit: user code caught an interrupt
 ```
 
 Every leaf also subclasses the matching built-in, so `except ValueError` keeps working in
-code that does not know this library. None of them is raised after anything was sent to
-the graph: the thread stays at the same checkpoint with the same pending interrupts.
+code that does not know this library. The resume errors are raised before anything is
+sent to the graph, so the thread stays at the same checkpoint with the same pending
+interrupts; `ResumeFailedError` is raised after a run failed, once the answers that run
+consumed have been taken back, which leaves the thread in that same state.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = [
     "AmbiguousResumeError",
@@ -30,8 +38,11 @@ __all__ = [
     "InvalidResumeError",
     "NoPendingInterruptError",
     "ParallelToolCallsError",
+    "RequestExpiredError",
     "ResumeConflictError",
+    "ResumeFailedError",
     "ScriptExhaustedError",
+    "SwallowedInterruptError",
     "UnknownInterruptError",
 ]
 
@@ -65,6 +76,25 @@ class NoPendingInterruptError(HITLError, RuntimeError):
 
 class ResumeConflictError(HITLError, RuntimeError):
     """The thread moved on since the answer's request was read (another reviewer won)."""
+
+
+class ResumeFailedError(HITLError, RuntimeError):
+    """The graph failed while it used an answer; the answer was taken back.
+
+    LangGraph saves an answer before the node that asked for it finishes, so a node that
+    fails on it would fail the same way on every later answer. `resume()` takes the
+    answer back instead: the thread waits at the same interrupt, so a corrected answer
+    (or a fixed node) can be sent again. The graph's own exception is `__cause__`.
+    """
+
+    def __init__(
+        self, message: str, *, taken_back: Sequence[str], delivered: Sequence[str] = ()
+    ) -> None:
+        super().__init__(message)
+        self.taken_back: tuple[str, ...] = tuple(taken_back)
+        """Ids of the interrupts whose answers were taken back: they are pending again."""
+        self.delivered: tuple[str, ...] = tuple(delivered)
+        """Ids of the interrupts whose answers were used by a node that finished."""
 
 
 class UnknownInterruptError(HITLError, LookupError):
@@ -117,5 +147,21 @@ class InvalidResumeError(HITLError, ValueError):
         """The interrupt whose schema refused the answer, if there is one."""
 
 
+class RequestExpiredError(HITLError, ValueError):
+    """A human answered a request after its deadline; its `on_timeout` answer applies instead."""
+
+
 class ScriptExhaustedError(HITLError, RuntimeError):
     """`ScriptedChatModel` was called more often than it has scripted responses."""
+
+
+class SwallowedInterruptError(HITLError, RuntimeError):
+    """User code caught LangGraph's interrupt exception, so the graph never paused.
+
+    Raised by `testing.detect_swallowed_interrupts()`; see `langgraph_hitl._guard`.
+    """
+
+    def __init__(self, message: str, *, where: Sequence[str]) -> None:
+        super().__init__(message)
+        self.where: tuple[str, ...] = tuple(where)
+        """For each swallowed interrupt: where `interrupt()` was called and where it was caught."""

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any, Generic, Literal, Protocol, TypeVar, overload
 
 from langchain_core.tools import BaseTool, InjectedToolCallId, StructuredTool
 from langgraph.types import Command, interrupt
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
-from typing_extensions import TypedDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
+from typing_extensions import NotRequired, TypedDict
 
-from ._validation import register_schema
+from ._deadline import Deadline, active, check_answer, task_deadline
+from ._validation import dump_answer, register_schema
 
 __all__ = [
     "HumanAssistanceRequest",
@@ -42,6 +44,12 @@ class HumanAssistanceRequest(TypedDict):
     """What the model asks the human."""
     tool_call_id: str
     """Id of the model's tool call this request is about."""
+    name: str
+    """The tool's name (lets an inbox filter requests by tool)."""
+    expires_at: NotRequired[str]
+    """When the request expires (ISO 8601, UTC), when the tool has a `timeout`."""
+    on_timeout: NotRequired[dict[str, Any]]
+    """The answer applied at expiry (by `Inbox.expire`), when the tool has a `timeout`."""
 
 
 class OnReply(Protocol, Generic[ReplyT_contra]):
@@ -64,12 +72,38 @@ class _Schema(Generic[ReplyT]):
 
     def __init__(self, model: type[ReplyT]) -> None:
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            raise TypeError(
-                f"response_model must be a pydantic BaseModel subclass, got {model!r}."
-            )
+            raise TypeError(f"response_model must be a pydantic BaseModel subclass, got {model!r}.")
         self.model = model
         adapter: TypeAdapter[ReplyT] = TypeAdapter(model)
         register_schema(adapter, adapter.json_schema())
+
+
+def _in_time(reply: BaseModel) -> BaseModel:
+    # Runs while LangGraph validates the resume value: a late answer saves nothing.
+    check_answer(reply, reviewer=None)
+    return reply
+
+
+def _timeout_answer(
+    model: type[BaseModel], timeout: timedelta | None, on_timeout: object
+) -> dict[str, Any] | None:
+    if timeout is None:
+        if on_timeout is not None:
+            raise ValueError("on_timeout needs a timeout=timedelta(...) to know when to apply.")
+        return None
+    if not isinstance(timeout, timedelta) or timeout <= timedelta(0):
+        raise ValueError(f"timeout must be a positive datetime.timedelta, got {timeout!r}.")
+    if on_timeout is None:
+        if model is not HumanReply:
+            raise ValueError(
+                f"A timeout with response_model={model.__name__} needs on_timeout=: the "
+                f"{model.__name__} answer to apply when nobody answers in time."
+            )
+        on_timeout = HumanReply(data="No human answered before the deadline.")
+    sent = dump_answer(model.model_validate(dump_answer(on_timeout)))
+    if not isinstance(sent, dict):
+        raise TypeError(f"on_timeout must be a {model.__name__}, got {on_timeout!r}.")
+    return sent
 
 
 def _reply_text(reply: BaseModel) -> str:
@@ -84,6 +118,8 @@ def human_assistance_tool(
     name: str = ...,
     description: str = ...,
     on_reply: OnReply[HumanReply] | None = ...,
+    timeout: timedelta | None = ...,
+    on_timeout: HumanReply | None = ...,
 ) -> BaseTool: ...
 
 
@@ -94,6 +130,8 @@ def human_assistance_tool(
     description: str = ...,
     response_model: type[ReplyT],
     on_reply: OnReply[ReplyT] | None = ...,
+    timeout: timedelta | None = ...,
+    on_timeout: ReplyT | None = ...,
 ) -> BaseTool: ...
 
 
@@ -103,6 +141,8 @@ def human_assistance_tool(
     description: str = DEFAULT_DESCRIPTION,
     response_model: type[BaseModel] = HumanReply,
     on_reply: OnReply[Any] | None = None,
+    timeout: timedelta | None = None,
+    on_timeout: BaseModel | None = None,
 ) -> BaseTool:
     """Make the tutorial's `human_assistance` tool: it asks a human and returns the answer.
 
@@ -119,14 +159,28 @@ def human_assistance_tool(
         on_reply: Turns the validated answer into the tool's result (`str`), or into a
             `Command` that updates custom state keys. Without it, the result is the
             answer's `data` for `HumanReply`, or the answer's JSON for other models.
+        timeout: How long the human has. The request then shows `expires_at`; from that
+            moment a human answer is refused and `Inbox.expire()` applies `on_timeout`.
+        on_timeout: The answer applied at expiry. Default for `HumanReply`: a reply saying
+            nobody answered in time; required with another `response_model`.
     """
     schema = _Schema(response_model)
+    timeout_answer = _timeout_answer(response_model, timeout, on_timeout)
+    # With a deadline, the answer is also checked against it (same JSON schema).
+    checked: Any = Annotated[response_model, AfterValidator(_in_time)]
 
     def _ask(query: str, tool_call_id: str) -> str | Command[Any]:
         request = HumanAssistanceRequest(
-            type="human_assistance", query=query, tool_call_id=tool_call_id
+            type="human_assistance", query=query, tool_call_id=tool_call_id, name=name
         )
-        reply = interrupt(request, response_schema=schema.model)
+        if timeout is None or timeout_answer is None:
+            reply = interrupt(request, response_schema=schema.model)
+        else:
+            deadline = Deadline(expires_at=task_deadline(timeout), on_timeout=timeout_answer)
+            request["expires_at"] = deadline.expires_at.isoformat()
+            request["on_timeout"] = dict(timeout_answer)
+            with active(deadline):
+                reply = interrupt(request, response_schema=checked)
         if on_reply is not None:
             return on_reply(reply, tool_call_id)
         return _reply_text(reply)
@@ -144,4 +198,3 @@ def human_assistance_tool(
         description=description,
         args_schema=_QueryArgs,
     )
-

@@ -4,64 +4,83 @@
 with every guarantee of `resume()`, plus a claim in the database so that two reviewers
 (or two processes) answering the same request cannot both act; `Inbox.expire` answers
 every overdue request with the `on_timeout` answer its tool published.
+
+On SQLite and PostgreSQL the listing is one query over the checkpointer's tables
+(`_index`). Each interrupt found there is tied back to the node that raised it by its id,
+which LangGraph derives from the task's namespace (`node:task_id`); an interrupt that
+matches no node (raised inside a subgraph, or by a functional-API task) sends its thread
+down the exact path, `pending_interrupts`, which reads that one thread's state. Other
+checkpointers take the exact path for every thread.
 """
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from langchain_core.runnables import RunnableConfig
-from langgraph.errors import is_invalid_resume
-from langgraph.pregel import Pregel
-from langgraph.types import Command, GraphOutput
-from pydantic import ValidationError
+from xxhash import xxh3_128_hexdigest
 
-from ._errors import RequestExpiredError, ResumeConflictError
-from ._index import AsyncBackend, Backend, PendingRow, async_backend_for, backend_for
+from ._errors import (
+    NoPendingInterruptError,
+    RequestExpiredError,
+    ResumeConflictError,
+    UnknownInterruptError,
+)
+from ._index import (
+    AsyncBackend,
+    Backend,
+    PendingRow,
+    async_backend_for,
+    backend_for,
+    checkpoint_time,
+    paused_gc,
+)
 from ._pending import (
     PendingInterrupt,
+    Wait,
     _pending,
     _require_checkpointer,
     apending_interrupts,
+    aread_wait,
     pending_interrupts,
+    read_wait,
+    version_of,
 )
-from ._resume import _invalid, build_command
+from ._resume import _command_for, asend, is_mapping_of_answers, send
 
-__all__ = ["Inbox", "ProgressCallback"]
+if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
+    from langgraph._internal._typing import StateLike
+    from langgraph.pregel import Pregel
+    from langgraph.types import Command, GraphOutput, Interrupt
 
-OutputT = TypeVar("OutputT")
+__all__ = ["Inbox", "ProgressCallback", "checkpoint_time"]
+
+OutputT = TypeVar("OutputT", bound="StateLike")
 
 ProgressCallback = Callable[[int, int], None]
 """Called as `(done, total)` while a long listing or sweep runs."""
 
-_GREGORIAN_OFFSET = 0x01B21DD213814000  # 100-ns intervals from 1582-10-15 to 1970-01-01
-
-
-def checkpoint_time(checkpoint_id: str) -> datetime | None:
-    """When a checkpoint was made, read from its id (LangGraph's ids are UUIDv6)."""
-    try:
-        u = uuid.UUID(checkpoint_id)
-    except ValueError:
-        return None
-    if u.version != 6:
-        return None
-    n = u.int
-    ticks = ((n >> 96) << 28) | (((n >> 80) & 0xFFFF) << 12) | ((n >> 64) & 0x0FFF)
-    return datetime.fromtimestamp((ticks - _GREGORIAN_OFFSET) / 1e7, tz=timezone.utc)
-
-
-def _node(task_path: str) -> str | None:
-    parts = [p.strip() for p in task_path.split(",")]
-    if len(parts) == 2 and parts[0] == "~__pregel_pull":
-        return parts[1]
-    return None  # a Send (push) task: its node name is not in the path
+_PROGRESS_EVERY = 500
+"""Rows decoded between two progress calls of a listing."""
+_MAX_ANSWERED = 32
+"""How many earlier answers of one task are tried when matching an interrupt id to a node."""
 
 
 def _config(thread_id: str) -> RunnableConfig:
     return {"configurable": {"thread_id": thread_id}}
+
+
+def _interrupt_id(namespace: str, answered: int) -> str:
+    # LangGraph's `types._interrupt_id`: the task's namespace, plus how many answers the
+    # task already had when it asked (absent for the first question).
+    return xxh3_128_hexdigest((f"{namespace}|{answered}" if answered else namespace).encode())
 
 
 def _keep(
@@ -72,7 +91,7 @@ def _keep(
     if thread_id is not None and item.thread_id != thread_id:
         return False
     if tool is not None:
-        name = item.value.get("name") if isinstance(item.value, dict) else None
+        name = item.value.get("name") if isinstance(item.value, Mapping) else None
         return name == tool
     return True
 
@@ -86,51 +105,169 @@ def _expired(item: PendingInterrupt, now: datetime) -> bool:
     return item.expires_at is not None and item.expires_at <= now
 
 
+def _has_timeout(item: PendingInterrupt) -> bool:
+    return isinstance(item.value, Mapping) and "on_timeout" in item.value
+
+
+def _timeout_answer(item: PendingInterrupt) -> object:
+    """The answer a request's tool published for its deadline (`value["on_timeout"]`)."""
+    return item.value.get("on_timeout") if isinstance(item.value, Mapping) else None
+
+
+def _stamped(item: PendingInterrupt) -> PendingInterrupt:
+    """`item` with `created_at` read from its checkpoint id, as the fast path reads it.
+
+    The same clock the deadlines are computed from (`_deadline.task_deadline`), so
+    `expires_at - created_at` is exactly a tool's timeout.
+    """
+    if item.checkpoint_id is None:
+        return item
+    created = checkpoint_time(item.checkpoint_id)
+    return item if created is None else replace(item, created_at=created)
+
+
+class _Heartbeat:
+    """Renews a claim every third of its lease while an answer runs (in a thread)."""
+
+    def __init__(self, renew: Callable[[], None], lease: float) -> None:
+        self._renew = renew
+        self._every = max(lease / 3, 0.01)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="langgraph-hitl-claim", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every):
+            # A missed renewal only shortens the lease; the next one may well succeed.
+            with suppress(Exception):
+                self._renew()
+
+    def __enter__(self) -> None:
+        self._thread.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 class Inbox(Generic[OutputT]):
     """Pending human requests across all threads of a graph's checkpointer.
 
     Args:
         graph: A compiled graph with a checkpointer (the same code every process runs).
-        lease: How long a reviewer's claim on a request lasts; a reviewer that died while
-            answering blocks that request no longer than this.
+        lease: How long a reviewer's claim on a request lasts without renewal. A claim is
+            renewed while its answer runs, so a reviewer that died while answering blocks
+            that request no longer than this.
     """
 
     def __init__(
-        self, graph: Pregel[Any, Any, Any, OutputT], *, lease: timedelta = timedelta(minutes=5)
+        self, graph: Pregel[Any, Any, Any, OutputT], *, lease: timedelta = timedelta(minutes=1)
     ) -> None:
         _require_checkpointer(graph)
+        if lease <= timedelta(0):
+            raise ValueError(f"lease must be positive, got {lease!r}.")
         self.graph = graph
         self.lease = lease
         saver: Any = graph.checkpointer
         self._backend: Backend = backend_for(saver)
         self._abackend: AsyncBackend = async_backend_for(saver)
+        self._nodes = tuple(graph.nodes)
         self._ready = False
         self._aready = False
+        self._alock = asyncio.Lock()
+
+    def _setup(self) -> None:
+        if not self._ready:
+            self._backend.setup()
+            self._ready = True
+
+    async def _asetup(self) -> None:
+        async with self._alock:
+            if not self._aready:
+                await self._abackend.setup()
+                self._aready = True
 
     # -- listing -------------------------------------------------------------------------
 
-    def _from_rows(self, rows: Sequence[PendingRow]) -> tuple[list[PendingInterrupt], set[str]]:
+    def _node_of(self, row: PendingRow, item: Interrupt) -> str | None:
+        """The node whose task raised `item` itself, or None (raised deeper, e.g. a subgraph)."""
+        parts = [p.strip() for p in row.task_path.split(",")]
+        if len(parts) == 2 and parts[0] == "~__pregel_pull":
+            # A node this graph lacks: the thread is another graph's (read it the exact way).
+            names: tuple[str, ...] = (parts[1],) if parts[1] in self._nodes else ()
+        else:
+            names = self._nodes
+        for answered in range(_MAX_ANSWERED):
+            for name in names:
+                if _interrupt_id(f"{name}:{row.task_id}", answered) == item.id:
+                    return name
+        return None
+
+    def _from_rows(
+        self, rows: Sequence[PendingRow], on_progress: ProgressCallback | None
+    ) -> tuple[list[PendingInterrupt], list[str]]:
+        """The items the rows tell in full, and the threads to read the exact way."""
+        with paused_gc():
+            return self._read_rows(rows, on_progress)
+
+    def _read_rows(
+        self, rows: Sequence[PendingRow], on_progress: ProgressCallback | None
+    ) -> tuple[list[PendingInterrupt], list[str]]:
+        found: dict[str, list[tuple[PendingRow, str, Interrupt]]] = {}
+        exact: dict[str, None] = {}
+        for n, row in enumerate(rows, 1):
+            if row.thread_id not in exact:
+                for item in row.interrupts:
+                    node = self._node_of(row, item)
+                    if node is None:
+                        exact[row.thread_id] = None
+                        break
+                    found.setdefault(row.thread_id, []).append((row, node, item))
+            if on_progress is not None and (n % _PROGRESS_EVERY == 0 or n == len(rows)):
+                on_progress(n, len(rows))
         items: list[PendingInterrupt] = []
-        exact: set[str] = set()
-        for row in rows:
-            node = _node(row.task_path)
-            if node is None:
-                exact.add(row.thread_id)
+        for thread_id, entries in found.items():
+            if thread_id in exact:
                 continue
-            created = checkpoint_time(row.checkpoint_id)
-            items.extend(
-                _pending(i, node=node, path=(node,), thread_id=row.thread_id,
-                         checkpoint_id=row.checkpoint_id, created_at=created)
-                for i in row.interrupts
-            )
-        return items, exact
+            ids: dict[str, None] = {}
+            for _, _, item in entries:
+                ids[item.id] = None
+            checkpoint_id = entries[0][0].checkpoint_id
+            version = version_of(checkpoint_id, list(ids))
+            created = checkpoint_time(checkpoint_id)
+            seen: set[str] = set()
+            for row, node, item in entries:
+                if item.id in seen:
+                    continue
+                seen.add(item.id)
+                items.append(
+                    _pending(
+                        item,
+                        node=node,
+                        path=(node,),
+                        thread_id=thread_id,
+                        checkpoint_id=row.checkpoint_id,
+                        created_at=created,
+                        version=version,
+                    )
+                )
+        return items, list(exact)
 
     def _threads(self) -> list[str]:
         saver: Any = self.graph.checkpointer
         storage = getattr(saver, "storage", None)
         if isinstance(storage, dict):  # InMemorySaver keeps a dict per thread
             return [str(t) for t in storage]
-        return list(dict.fromkeys(str(c.config["configurable"]["thread_id"]) for c in saver.list(None)))
+        return list(
+            dict.fromkeys(str(c.config["configurable"]["thread_id"]) for c in saver.list(None))
+        )
+
+    async def _athreads(self) -> list[str]:
+        saver: Any = self.graph.checkpointer
+        storage = getattr(saver, "storage", None)
+        if isinstance(storage, dict):
+            return [str(t) for t in storage]
+        seen = [str(c.config["configurable"]["thread_id"]) async for c in saver.alist(None)]
+        return list(dict.fromkeys(seen))
 
     def pending(
         self,
@@ -143,23 +280,23 @@ class Inbox(Generic[OutputT]):
     ) -> list[PendingInterrupt]:
         """List pending requests across all threads, oldest first.
 
+        Each item is what `pending_interrupts` gives for its thread, with `created_at`
+        read from the id of the checkpoint the request was raised at.
+
         Args:
             limit: At most this many (the oldest).
             tool: Only requests about this tool (`value["name"]`).
             type: Only requests of this kind (`"tool_approval"`, `"human_assistance"`, ...).
             thread_id: Only this thread.
-            on_progress: Called as `(done, total)` while threads are read.
+            on_progress: Called as `(done, total)` while rows or threads are read.
         """
         if self._backend.lists_pending:
-            if not self._ready:
-                self._backend.setup()
-                self._ready = True
-            items, exact = self._from_rows(self._backend.pending_rows())
-            threads = sorted(exact)
+            self._setup()
+            items, threads = self._from_rows(self._backend.pending_rows(thread_id), on_progress)
         else:
-            items, threads = [], self._threads()
+            items, threads = [], [thread_id] if thread_id is not None else self._threads()
         for n, tid in enumerate(threads, 1):
-            items.extend(pending_interrupts(self.graph, _config(tid)))
+            items.extend(map(_stamped, pending_interrupts(self.graph, _config(tid))))
             if on_progress is not None:
                 on_progress(n, len(threads))
         kept = _sorted(i for i in items if _keep(i, tool=tool, type=type, thread_id=thread_id))
@@ -176,22 +313,14 @@ class Inbox(Generic[OutputT]):
     ) -> list[PendingInterrupt]:
         """Async twin of `pending`."""
         if self._abackend.lists_pending:
-            if not self._aready:
-                await self._abackend.setup()
-                self._aready = True
-            items, exact = self._from_rows(await self._abackend.pending_rows())
-            threads = sorted(exact)
+            await self._asetup()
+            rows = await self._abackend.pending_rows(thread_id)
+            items, threads = self._from_rows(rows, on_progress)
         else:
-            saver: Any = self.graph.checkpointer
-            storage = getattr(saver, "storage", None)
-            if isinstance(storage, dict):
-                threads = [str(t) for t in storage]
-            else:
-                seen = [str(c.config["configurable"]["thread_id"]) async for c in saver.alist(None)]
-                threads = list(dict.fromkeys(seen))
             items = []
+            threads = [thread_id] if thread_id is not None else await self._athreads()
         for n, tid in enumerate(threads, 1):
-            items.extend(await apending_interrupts(self.graph, _config(tid)))
+            items.extend(map(_stamped, await apending_interrupts(self.graph, _config(tid))))
             if on_progress is not None:
                 on_progress(n, len(threads))
         kept = _sorted(i for i in items if _keep(i, tool=tool, type=type, thread_id=thread_id))
@@ -201,38 +330,69 @@ class Inbox(Generic[OutputT]):
 
     def _command(
         self,
-        pending: Sequence[PendingInterrupt],
+        wait: Wait,
         answer: object,
         *,
         expect_checkpoint: str | None,
+        expect_version: str | None,
         system: bool,
-        now: datetime,
     ) -> tuple[Command[Any], list[str]]:
-        command = build_command(pending, answer, expect_checkpoint=expect_checkpoint)
+        try:
+            command = _command_for(
+                wait, answer, expect_checkpoint=expect_checkpoint, expect_version=expect_version
+            )
+        except NoPendingInterruptError as exc:
+            if not (isinstance(answer, Mapping) and answer and is_mapping_of_answers(answer, [])):
+                raise
+            # Answers by id to a thread that waits for nothing: someone answered them.
+            keys = [str(key) for key in answer]
+            raise UnknownInterruptError(
+                f"No pending interrupt has the id {keys}: the thread waits for no answer now "
+                "(another reviewer answered first, or the graph ran). Nothing was sent.",
+                unknown=keys,
+                pending=[],
+            ) from exc
         resume = command.resume
         ids = sorted(resume) if isinstance(resume, dict) else []
         if not system:
-            late = [p for p in pending if p.id in ids and _expired(p, now)]
+            now = datetime.now(timezone.utc)
+            late = [p for p in wait.pending if p.id in ids and _expired(p, now)]
             if late:
+                when = late[0].expires_at.isoformat() if late[0].expires_at else "?"
                 raise RequestExpiredError(
                     f"Request {late[0].id!r} on thread {late[0].thread_id!r} expired at "
-                    f"{late[0].expires_at.isoformat() if late[0].expires_at else '?'}; a human "
-                    "answer is no longer accepted. Its on_timeout answer applies: run "
-                    "`Inbox.expire()`. Nothing was sent."
+                    f"{when}; a human answer is no longer accepted. Its on_timeout answer "
+                    "applies instead: run `Inbox.expire()`. Nothing was sent."
                 )
         return command, ids
 
-    def _check_still(self, before: Sequence[PendingInterrupt], ids: Sequence[str],
-                     after: Sequence[PendingInterrupt], thread_id: str) -> None:
-        still = {p.id for p in after}
-        moved = (before[0].checkpoint_id if before else None) != (
-            after[0].checkpoint_id if after else None
-        )
-        if moved or not set(ids) <= still:
+    @staticmethod
+    def _check_still(before: Wait, ids: Sequence[str], after: Wait, thread_id: str) -> None:
+        still = {p.id for p in after.pending}
+        if before.checkpoint_id != after.checkpoint_id or not set(ids) <= still:
             raise ResumeConflictError(
                 f"Thread {thread_id!r} moved on while this answer was being claimed (another "
                 "reviewer answered first). Nothing was sent; list the inbox again."
             )
+
+    def _busy(self, ids: Sequence[str], thread_id: str) -> ResumeConflictError:
+        return ResumeConflictError(
+            f"Another reviewer is answering {list(ids)} on thread {thread_id!r} right now. "
+            f"Nothing was sent; list the inbox again in a moment (a claim lasts at most "
+            f"{self.lease.total_seconds():g} s after its reviewer stops)."
+        )
+
+    @contextmanager
+    def _claimed(self, thread_id: str, ids: Sequence[str]) -> Iterator[None]:
+        owner = uuid.uuid4().hex
+        lease = self.lease.total_seconds()
+        if not self._backend.claim(thread_id, ids, owner, lease):
+            raise self._busy(ids, thread_id)
+        try:
+            with _Heartbeat(lambda: self._backend.renew(thread_id, owner, lease), lease):
+                yield
+        finally:
+            self._backend.release(thread_id, owner)
 
     def resume(
         self,
@@ -240,6 +400,7 @@ class Inbox(Generic[OutputT]):
         answer: object,
         *,
         expect_checkpoint: str | None = None,
+        expect_version: str | None = None,
         **invoke_kwargs: Any,
     ) -> GraphOutput[OutputT]:
         """Answer a pending request on `thread_id`, with every guarantee of `resume()`.
@@ -248,39 +409,51 @@ class Inbox(Generic[OutputT]):
         (in this or another process) is answering them, or answered them since they were
         read, this raises `ResumeConflictError` and sends nothing.
 
-        Raises:
-            RequestExpiredError: The request's deadline passed.
-            ResumeConflictError, UnknownInterruptError, InvalidResumeError, ...: as `resume()`.
-        """
-        return self._resume(thread_id, answer, expect_checkpoint=expect_checkpoint,
-                            system=False, invoke_kwargs=invoke_kwargs)
+        Args:
+            thread_id: The request's thread (`PendingInterrupt.thread_id`).
+            answer: As for `resume()`: a bare answer, or `{interrupt_id: answer}`.
+            expect_checkpoint: As for `resume()`.
+            expect_version: As for `resume()`.
+            **invoke_kwargs: Passed to `graph.invoke`.
 
-    def _resume(self, thread_id: str, answer: object, *, expect_checkpoint: str | None,
-                system: bool, invoke_kwargs: dict[str, Any]) -> GraphOutput[OutputT]:
-        if not self._ready and self._backend.lists_pending:
-            self._backend.setup()
-            self._ready = True
+        Raises:
+            RequestExpiredError: The request's deadline passed; nothing was sent.
+            ResumeConflictError: Another reviewer is answering it, or answered it first.
+            ResumeFailedError, UnknownInterruptError, InvalidResumeError, ...: as `resume()`.
+        """
+        self._setup()
+        return self._resume(
+            thread_id,
+            answer,
+            expect_checkpoint=expect_checkpoint,
+            expect_version=expect_version,
+            system=False,
+            invoke_kwargs=invoke_kwargs,
+        )
+
+    def _resume(
+        self,
+        thread_id: str,
+        answer: object,
+        *,
+        expect_checkpoint: str | None,
+        expect_version: str | None,
+        system: bool,
+        invoke_kwargs: dict[str, Any],
+    ) -> GraphOutput[OutputT]:
         config = _config(thread_id)
-        before = pending_interrupts(self.graph, config)
-        now = datetime.now(timezone.utc)
-        command, ids = self._command(before, answer, expect_checkpoint=expect_checkpoint,
-                                     system=system, now=now)
-        owner = uuid.uuid4().hex
-        if not self._backend.claim(thread_id, ids, owner, self.lease.total_seconds()):
-            raise ResumeConflictError(
-                f"Another reviewer is answering {ids} on thread {thread_id!r} right now. "
-                "Nothing was sent; list the inbox again in a moment."
-            )
-        try:
-            self._check_still(before, ids, pending_interrupts(self.graph, config), thread_id)
-            try:
-                return self.graph.invoke(command, config, version="v2", **invoke_kwargs)
-            except ValidationError as exc:
-                if is_invalid_resume(exc):
-                    raise _invalid(exc) from exc
-                raise
-        finally:
-            self._backend.release(thread_id, owner)
+        before = read_wait(self.graph, config)
+        command, ids = self._command(
+            before,
+            answer,
+            expect_checkpoint=expect_checkpoint,
+            expect_version=expect_version,
+            system=system,
+        )
+        with self._claimed(thread_id, ids):
+            after = read_wait(self.graph, config)
+            self._check_still(before, ids, after, thread_id)
+            return send(self.graph, config, after, command, **invoke_kwargs)
 
     async def aresume(
         self,
@@ -288,39 +461,58 @@ class Inbox(Generic[OutputT]):
         answer: object,
         *,
         expect_checkpoint: str | None = None,
+        expect_version: str | None = None,
         **invoke_kwargs: Any,
     ) -> GraphOutput[OutputT]:
         """Async twin of `resume`."""
-        return await self._aresume(thread_id, answer, expect_checkpoint=expect_checkpoint,
-                                   system=False, invoke_kwargs=invoke_kwargs)
+        await self._asetup()
+        return await self._aresume(
+            thread_id,
+            answer,
+            expect_checkpoint=expect_checkpoint,
+            expect_version=expect_version,
+            system=False,
+            invoke_kwargs=invoke_kwargs,
+        )
 
-    async def _aresume(self, thread_id: str, answer: object, *, expect_checkpoint: str | None,
-                       system: bool, invoke_kwargs: dict[str, Any]) -> GraphOutput[OutputT]:
-        if not self._aready and self._abackend.lists_pending:
-            await self._abackend.setup()
-            self._aready = True
+    async def _aresume(
+        self,
+        thread_id: str,
+        answer: object,
+        *,
+        expect_checkpoint: str | None,
+        expect_version: str | None,
+        system: bool,
+        invoke_kwargs: dict[str, Any],
+    ) -> GraphOutput[OutputT]:
         config = _config(thread_id)
-        before = await apending_interrupts(self.graph, config)
-        now = datetime.now(timezone.utc)
-        command, ids = self._command(before, answer, expect_checkpoint=expect_checkpoint,
-                                     system=system, now=now)
+        before = await aread_wait(self.graph, config)
+        command, ids = self._command(
+            before,
+            answer,
+            expect_checkpoint=expect_checkpoint,
+            expect_version=expect_version,
+            system=system,
+        )
         owner = uuid.uuid4().hex
-        if not await self._abackend.claim(thread_id, ids, owner, self.lease.total_seconds()):
-            raise ResumeConflictError(
-                f"Another reviewer is answering {ids} on thread {thread_id!r} right now. "
-                "Nothing was sent; list the inbox again in a moment."
-            )
+        lease = self.lease.total_seconds()
+        if not await self._abackend.claim(thread_id, ids, owner, lease):
+            raise self._busy(ids, thread_id)
+        heartbeat = asyncio.create_task(self._arenew(thread_id, owner, lease))
         try:
-            after = await apending_interrupts(self.graph, config)
+            after = await aread_wait(self.graph, config)
             self._check_still(before, ids, after, thread_id)
-            try:
-                return await self.graph.ainvoke(command, config, version="v2", **invoke_kwargs)
-            except ValidationError as exc:
-                if is_invalid_resume(exc):
-                    raise _invalid(exc) from exc
-                raise
+            return await asend(self.graph, config, after, command, **invoke_kwargs)
         finally:
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
             await self._abackend.release(thread_id, owner)
+
+    async def _arenew(self, thread_id: str, owner: str, lease: float) -> None:
+        while True:
+            await asyncio.sleep(max(lease / 3, 0.01))
+            with suppress(Exception):
+                await self._abackend.renew(thread_id, owner, lease)
 
     # -- deadlines -----------------------------------------------------------------------
 
@@ -329,22 +521,41 @@ class Inbox(Generic[OutputT]):
     ) -> list[PendingInterrupt]:
         """Answer every overdue request with its published `on_timeout` answer.
 
-        Returns the requests that were expired. A request another reviewer is answering
-        right now is skipped (it is no longer pending once they are done).
+        A request is overdue when its `expires_at` is at or before `now` (default: the
+        current time) and its value carries an `on_timeout` answer. The answer is sent as
+        the system's, with every guarantee of `resume()`; the tool itself checks the
+        deadline against the real clock, so a `now` in the future does not expire a
+        tool's request early.
+
+        Returns:
+            The requests that were answered. A request another reviewer is answering, or
+            answered meanwhile, is skipped. When one fails otherwise (the graph raised),
+            the sweep goes on with the others, then raises the first such error.
         """
         moment = now or datetime.now(timezone.utc)
-        due = [p for p in self.pending() if _expired(p, moment) and _timeout_answer(p)]
+        due = [p for p in self.pending() if _expired(p, moment) and _has_timeout(p)]
         done: list[PendingInterrupt] = []
+        failed: list[Exception] = []
         for n, item in enumerate(due, 1):
             assert item.thread_id is not None
             try:
-                self._resume(item.thread_id, {item.id: _timeout_answer(item)},
-                             expect_checkpoint=None, system=True, invoke_kwargs={})
+                self._resume(
+                    item.thread_id,
+                    {item.id: _timeout_answer(item)},
+                    expect_checkpoint=None,
+                    expect_version=None,
+                    system=True,
+                    invoke_kwargs={},
+                )
                 done.append(item)
-            except ResumeConflictError:
-                pass
+            except (ResumeConflictError, UnknownInterruptError, NoPendingInterruptError):
+                pass  # answered by someone else since it was listed
+            except Exception as exc:
+                failed.append(exc)
             if on_progress is not None:
                 on_progress(n, len(due))
+        if failed:
+            raise failed[0]
         return done
 
     async def aexpire(
@@ -352,21 +563,27 @@ class Inbox(Generic[OutputT]):
     ) -> list[PendingInterrupt]:
         """Async twin of `expire`."""
         moment = now or datetime.now(timezone.utc)
-        due = [p for p in await self.apending() if _expired(p, moment) and _timeout_answer(p)]
+        due = [p for p in await self.apending() if _expired(p, moment) and _has_timeout(p)]
         done: list[PendingInterrupt] = []
+        failed: list[Exception] = []
         for n, item in enumerate(due, 1):
             assert item.thread_id is not None
             try:
-                await self._aresume(item.thread_id, {item.id: _timeout_answer(item)},
-                                    expect_checkpoint=None, system=True, invoke_kwargs={})
+                await self._aresume(
+                    item.thread_id,
+                    {item.id: _timeout_answer(item)},
+                    expect_checkpoint=None,
+                    expect_version=None,
+                    system=True,
+                    invoke_kwargs={},
+                )
                 done.append(item)
-            except ResumeConflictError:
+            except (ResumeConflictError, UnknownInterruptError, NoPendingInterruptError):
                 pass
+            except Exception as exc:
+                failed.append(exc)
             if on_progress is not None:
                 on_progress(n, len(due))
+        if failed:
+            raise failed[0]
         return done
-
-
-def _timeout_answer(item: PendingInterrupt) -> object:
-    """The answer a request's tool published for its deadline (`value["on_timeout"]`)."""
-    return item.value.get("on_timeout") if isinstance(item.value, dict) else None

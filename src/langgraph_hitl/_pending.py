@@ -1,17 +1,26 @@
-"""What waits for a human on one thread: `PendingInterrupt` and `pending_interrupts`."""
+"""What waits for a human on one thread: `PendingInterrupt` and `pending_interrupts`.
+
+Interrupts raised inside subgraphs and in parallel branches are listed too, each with the
+path of nodes that leads to it, so a caller can answer them without knowing how the
+graph is built. Internally every interrupt is also tied to the task that raised it
+(`TaskRef`), which is where LangGraph stores its answer: `_rollback` reads that slot.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langchain_core.runnables import RunnableConfig
-from langgraph.pregel import Pregel
 from langgraph.types import Interrupt, PregelTask, StateSnapshot
 
 from ._errors import CheckpointerRequiredError
+
+if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
+    from langgraph.pregel import Pregel
 
 __all__ = ["PendingInterrupt", "apending_interrupts", "pending_interrupts"]
 
@@ -42,6 +51,35 @@ class PendingInterrupt:
     """When the paused step started (the checkpoint's time), if the checkpointer says."""
     expires_at: datetime | None
     """When the request expires (`value["expires_at"]`), if it has a deadline."""
+    version: str = ""
+    """A token of everything that waited on the thread when this was read: its checkpoint
+    and the ids of all its pending interrupts. `resume(..., expect_version=...)` refuses
+    once either changed. Empty for an interrupt built by hand rather than read."""
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRef:
+    """The task that raised an interrupt: where LangGraph keeps the answers it was given."""
+
+    config: RunnableConfig
+    """Config of the checkpoint that holds the task's writes (a subgraph's, if nested)."""
+    task_id: str
+    namespace: str
+    """The task's checkpoint namespace; LangGraph derives the interrupt ids from it."""
+    failed: bool
+    """The task recorded an error (so it may hold an answer it never finished with)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """Everything a resume needs to know about one thread, read in one go."""
+
+    pending: list[PendingInterrupt]
+    checkpoint_id: str | None
+    next: tuple[str, ...]
+    """The nodes the thread would run next (non-empty at a static breakpoint too)."""
+    tasks: dict[str, TaskRef] = field(default_factory=dict)
+    """The task of every pending interrupt, by interrupt id."""
 
 
 def _require_checkpointer(graph: Pregel[Any, Any, Any, Any]) -> None:
@@ -64,38 +102,44 @@ def _parse_time(raw: object) -> datetime | None:
     return None
 
 
-def _collect(
-    snapshot: StateSnapshot, *, thread_id: str | None, checkpoint_id: str | None
-) -> list[PendingInterrupt]:
-    found: list[PendingInterrupt] = []
-    created_at = _parse_time(snapshot.created_at)
-    for task in snapshot.tasks:
-        found.extend(_from_task(task, thread_id, checkpoint_id, created_at, prefix=()))
-    return found
+def version_of(checkpoint_id: str | None, ids: Sequence[str]) -> str:
+    """The version token of a thread that waits at `checkpoint_id` for `ids`."""
+    digest = hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()[:16]
+    return f"{checkpoint_id}:{digest}"
+
+
+def _namespace(snapshot: StateSnapshot) -> str:
+    ns = snapshot.config.get("configurable", {}).get("checkpoint_ns", "")
+    return str(ns) if ns else ""
+
+
+@dataclass(slots=True)
+class _Found:
+    item: Interrupt
+    path: tuple[str, ...]
+    ref: TaskRef
 
 
 def _from_task(
-    task: PregelTask,
-    thread_id: str | None,
-    checkpoint_id: str | None,
-    created_at: datetime | None,
-    *,
-    prefix: tuple[str, ...],
-) -> list[PendingInterrupt]:
+    task: PregelTask, snapshot: StateSnapshot, *, prefix: tuple[str, ...]
+) -> list[_Found]:
     if not task.interrupts:
         return []
     path = (*prefix, task.name)
-    inner: dict[str, tuple[str, ...]] = {}
+    inner: dict[str, _Found] = {}
     if isinstance(task.state, StateSnapshot):
-        # A subgraph: find the inner node each interrupt waits in.
+        # A subgraph: the interrupt was raised (and its answer is kept) in an inner task.
         for sub in task.state.tasks:
-            for pending in _from_task(sub, thread_id, checkpoint_id, created_at, prefix=path):
-                inner[pending.id] = pending.path
-    return [
-        _pending(item, node=path[0], path=inner.get(item.id, path), thread_id=thread_id,
-                 checkpoint_id=checkpoint_id, created_at=created_at)
-        for item in task.interrupts
-    ]
+            for found in _from_task(sub, task.state, prefix=path):
+                inner[found.item.id] = found
+    ns = _namespace(snapshot)
+    ref = TaskRef(
+        config=snapshot.config,
+        task_id=task.id,
+        namespace=f"{ns}|{task.name}:{task.id}" if ns else f"{task.name}:{task.id}",
+        failed=task.error is not None,
+    )
+    return [inner.get(item.id) or _Found(item, path, ref) for item in task.interrupts]
 
 
 def _pending(
@@ -106,6 +150,7 @@ def _pending(
     thread_id: str | None,
     checkpoint_id: str | None,
     created_at: datetime | None,
+    version: str = "",
 ) -> PendingInterrupt:
     value = item.value
     fields: Mapping[str, Any] = value if isinstance(value, Mapping) else {}
@@ -124,31 +169,85 @@ def _pending(
         checkpoint_id=checkpoint_id,
         created_at=created_at,
         expires_at=_parse_time(fields.get("expires_at")),
+        version=version,
     )
+
+
+def wait_of(snapshot: StateSnapshot) -> Wait:
+    """What waits on the thread of a state snapshot (taken with `subgraphs=True` if nested)."""
+    configurable = snapshot.config.get("configurable", {})
+    thread_id = configurable.get("thread_id")
+    raw_checkpoint = configurable.get("checkpoint_id")
+    checkpoint_id = str(raw_checkpoint) if raw_checkpoint is not None else None
+    found: list[_Found] = []
+    seen: set[str] = set()
+    for task in snapshot.tasks:
+        for entry in _from_task(task, snapshot, prefix=()):
+            if entry.item.id not in seen:
+                seen.add(entry.item.id)
+                found.append(entry)
+    version = version_of(checkpoint_id, [entry.item.id for entry in found])
+    created_at = _parse_time(snapshot.created_at)
+    pending = [
+        _pending(
+            entry.item,
+            node=entry.path[0],
+            path=entry.path,
+            thread_id=str(thread_id) if thread_id is not None else None,
+            checkpoint_id=checkpoint_id,
+            created_at=created_at,
+            version=version,
+        )
+        for entry in found
+    ]
+    return Wait(
+        pending=pending,
+        checkpoint_id=checkpoint_id,
+        next=tuple(snapshot.next),
+        tasks={entry.item.id: entry.ref for entry in found},
+    )
+
+
+def from_snapshot(snapshot: StateSnapshot) -> list[PendingInterrupt]:
+    """The pending interrupts of a state snapshot (taken with `subgraphs=True` if nested)."""
+    return wait_of(snapshot).pending
 
 
 def _has_subgraph(snapshot: StateSnapshot) -> bool:
     return any(task.interrupts and task.state is not None for task in snapshot.tasks)
 
 
-def from_snapshot(snapshot: StateSnapshot) -> list[PendingInterrupt]:
-    """The pending interrupts of a state snapshot (taken with `subgraphs=True` if nested)."""
-    configurable = snapshot.config.get("configurable", {})
-    thread_id = configurable.get("thread_id")
-    checkpoint_id = configurable.get("checkpoint_id")
-    return _collect(
-        snapshot,
-        thread_id=str(thread_id) if thread_id is not None else None,
-        checkpoint_id=str(checkpoint_id) if checkpoint_id is not None else None,
-    )
-
-
-def _latest(config: RunnableConfig) -> RunnableConfig:
-    """The thread's config without a checkpoint id: pending interrupts are the latest's."""
+def latest(config: RunnableConfig) -> RunnableConfig:
+    """The thread's config without a checkpoint id: what waits is the latest checkpoint's."""
     configurable = {
-        k: v for k, v in (config.get("configurable") or {}).items() if k != "checkpoint_id"
+        k: v
+        for k, v in (config.get("configurable") or {}).items()
+        if k not in ("checkpoint_id", "checkpoint_map")
     }
     return {**config, "configurable": configurable}
+
+
+_latest = latest
+
+
+def read_wait(graph: Pregel[Any, Any, Any, Any], config: RunnableConfig) -> Wait:
+    """Read what waits on the thread of `config`, at its latest checkpoint."""
+    _require_checkpointer(graph)
+    config = latest(config)
+    snapshot = graph.get_state(config)
+    if _has_subgraph(snapshot):
+        snapshot = graph.get_state(config, subgraphs=True)
+    return wait_of(snapshot)
+
+
+async def aread_wait(graph: Pregel[Any, Any, Any, Any], config: RunnableConfig) -> Wait:
+    """Async twin of `read_wait`."""
+    _require_checkpointer(graph)
+    config = latest(config)
+    snapshot = await graph.aget_state(config)
+    if _has_subgraph(snapshot):
+        snapshot = await graph.aget_state(config, subgraphs=True)
+    return wait_of(snapshot)
 
 
 def pending_interrupts(
@@ -157,26 +256,17 @@ def pending_interrupts(
     """List what waits for a human on the thread of `config`, at its latest checkpoint.
 
     Works on any compiled graph with a checkpointer, including interrupts raised inside
-    subgraphs and in parallel branches.
+    subgraphs (listed with the `path` down to the node that raised them) and in parallel
+    branches.
 
     Raises:
         CheckpointerRequiredError: The graph has no checkpointer.
     """
-    _require_checkpointer(graph)
-    config = _latest(config)
-    snapshot = graph.get_state(config)
-    if _has_subgraph(snapshot):
-        snapshot = graph.get_state(config, subgraphs=True)
-    return from_snapshot(snapshot)
+    return read_wait(graph, config).pending
 
 
 async def apending_interrupts(
     graph: Pregel[Any, Any, Any, Any], config: RunnableConfig
 ) -> list[PendingInterrupt]:
     """Async twin of `pending_interrupts`."""
-    _require_checkpointer(graph)
-    config = _latest(config)
-    snapshot = await graph.aget_state(config)
-    if _has_subgraph(snapshot):
-        snapshot = await graph.aget_state(config, subgraphs=True)
-    return from_snapshot(snapshot)
+    return (await aread_wait(graph, config)).pending

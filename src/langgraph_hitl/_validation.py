@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any, cast
 
 import jsonschema
+from jsonschema.exceptions import SchemaError
 from jsonschema.exceptions import ValidationError as JSONSchemaValidationError
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
@@ -56,23 +57,64 @@ def validate_answer(
 ) -> object:
     """Check `answer` against `schema`; return what to send, or raise `InvalidResumeError`."""
     sent = dump_answer(answer)
+    _check_storable(sent, interrupt_id=interrupt_id)
     if schema is None:
         return sent
     adapter = _registered.get(schema_key(schema))
-    errors = (
-        _pydantic_errors(adapter, sent) if adapter is not None else _json_errors(schema, sent)
-    )
+    errors = _pydantic_errors(adapter, sent) if adapter is not None else _json_errors(schema, sent)
     if errors:
         listed = "; ".join(str(error) for error in errors)
         target = f" to interrupt {interrupt_id!r}" if interrupt_id else ""
         raise InvalidResumeError(
             f"The answer{target} does not fit the schema it must match: {listed}. "
-            f"Nothing was sent; the request is still pending. Expected: {_expected(schema)}. "
+            f"Nothing was sent; the request is still pending. Expected: {_expected(schema, sent)}. "
             f"Got: {_short(sent)}.",
             errors=errors,
             interrupt_id=interrupt_id,
         )
     return sent
+
+
+def _unstorable(value: object, loc: tuple[str | int, ...] = ()) -> list[FieldError]:
+    if isinstance(value, str):
+        if "\x00" in value:
+            return [FieldError(loc=loc, message="contains a NUL character (\\x00)")]
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return [FieldError(loc=loc, message="contains a lone surrogate (not UTF-8)")]
+        return []
+    if isinstance(value, int) and not -(2**63) <= value < 2**64:
+        # Checkpointers serialize with msgpack, whose integers are 64-bit.
+        return [FieldError(loc=loc, message=f"integer {value} does not fit in 64 bits")]
+    if isinstance(value, Mapping):
+        errors: list[FieldError] = []
+        for key, item in value.items():
+            errors += _unstorable(key, loc) if isinstance(key, str) else []
+            errors += _unstorable(item, (*loc, str(key)))
+        return errors
+    if isinstance(value, (list, tuple)):
+        return [e for n, item in enumerate(value) for e in _unstorable(item, (*loc, n))]
+    return []
+
+
+def _check_storable(sent: object, *, interrupt_id: str | None) -> None:
+    """Refuse text no checkpointer can keep, before it is sent.
+
+    PostgreSQL stores a graph's plain values as JSONB, which holds neither NUL nor lone
+    surrogates: a node that put such an answer into state would fail after it ran, and the
+    thread would lose its pending interrupt.
+    """
+    errors = _unstorable(sent)
+    if errors:
+        target = f" to interrupt {interrupt_id!r}" if interrupt_id else ""
+        raise InvalidResumeError(
+            f"The answer{target} holds text a checkpointer cannot store: "
+            f"{'; '.join(map(str, errors))}. Nothing was sent; the request is still pending. "
+            "Remove those characters and answer again.",
+            errors=errors,
+            interrupt_id=interrupt_id,
+        )
 
 
 def _pydantic_errors(adapter: TypeAdapter[Any], answer: object) -> list[FieldError]:
@@ -87,23 +129,26 @@ def _pydantic_errors(adapter: TypeAdapter[Any], answer: object) -> list[FieldErr
 
 
 @lru_cache(maxsize=256)
-def _validator(key: str) -> jsonschema.protocols.Validator:
+def _validator(key: str) -> jsonschema.protocols.Validator | None:
     schema = json.loads(key)
-    cls = cast("type[jsonschema.protocols.Validator]", jsonschema.validators.validator_for(schema))
-    cls.check_schema(schema)
+    cls: type[jsonschema.protocols.Validator] = jsonschema.validators.validator_for(schema)
+    try:
+        cls.check_schema(schema)
+    except SchemaError:
+        # The graph published a schema no validator can use: that is the graph's bug, and
+        # refusing every answer would leave the thread unanswerable. LangGraph does not
+        # check a dict schema either, so the answer goes through unchecked.
+        return None
     return cls(schema)
 
 
 def _json_errors(schema: Mapping[str, Any], answer: object) -> list[FieldError]:
     validator = _validator(schema_key(schema))
-    branch = _tagged_branch(schema, answer)
-    if branch is not None:
-        # A tagged answer is checked against the branch its tag names only, so it gets
-        # the errors of that branch rather than one list per branch.
-        base = {k: v for k, v in schema.items() if k not in ("oneOf", "anyOf", "discriminator")}
-        errors = list(validator.evolve(schema={**base, **branch}).iter_errors(answer))
-    else:
-        errors = list(validator.iter_errors(answer))
+    if validator is None:
+        return []
+    errors: list[JSONSchemaValidationError] = []
+    for error in validator.iter_errors(cast("Any", answer)):
+        errors.extend(_explain(error))
     if not errors:
         return []
     best = jsonschema.exceptions.best_match(errors)
@@ -111,25 +156,90 @@ def _json_errors(schema: Mapping[str, Any], answer: object) -> list[FieldError]:
     return [_field_error(error) for error in ordered]
 
 
-def _tagged_branch(schema: Mapping[str, Any], answer: object) -> dict[str, Any] | None:
-    """The sub-schema an OpenAPI-style `discriminator` picks for this answer, if any."""
+def _discriminator(schema: object) -> tuple[str, Mapping[str, Any]] | None:
+    """`(property, {tag: $ref})` of an OpenAPI-style `discriminator`, if `schema` has one."""
+    if not isinstance(schema, Mapping):
+        return None
     discriminator = schema.get("discriminator")
-    if not isinstance(discriminator, Mapping) or not isinstance(answer, Mapping):
+    if not isinstance(discriminator, Mapping):
         return None
     prop = discriminator.get("propertyName")
     mapping = discriminator.get("mapping")
     if not isinstance(prop, str) or not isinstance(mapping, Mapping):
         return None
-    tag = answer.get(prop)
+    return prop, mapping
+
+
+def _explain(error: JSONSchemaValidationError) -> list[JSONSchemaValidationError]:
+    """The errors to report for `error`: for a tagged union, those of the tag's branch.
+
+    jsonschema reports a failed `oneOf` as one error with every branch's errors inside.
+    When the union publishes a discriminator (pydantic and LangChain's per-call decisions
+    do), the answer's tag says which branch it meant, so only that branch's errors are
+    reported, and an unknown or missing tag is reported as exactly that.
+    """
+    tagged = _discriminator(error.schema)
+    if error.validator not in ("oneOf", "anyOf") or tagged is None:
+        return [error]
+    prop, mapping = tagged
+    tags = sorted(str(tag) for tag in mapping)
+    instance = error.instance
+    if not isinstance(instance, Mapping):
+        return [
+            _error_at(
+                error,
+                f"{_short(instance)} is not an object; expected an object whose {prop!r} is "
+                f"one of {tags}",
+            )
+        ]
+    tag = instance.get(prop)
     if not isinstance(tag, str) or tag not in mapping:
-        tags = sorted(str(t) for t in mapping)
-        # An unknown tag is reported as exactly that, not as a failure of each branch.
-        return {
-            "type": "object",
-            "required": [prop],
-            "properties": {prop: {"enum": tags}},
-        }
-    return {"$ref": mapping[tag]}
+        if prop not in instance:
+            return [_error_at(error, f"{prop!r} is a required property, one of {tags}")]
+        return [_error_at(error, f"{_short(tag)} is not one of {tags}", prop)]
+    branches = error.schema.get(error.validator) if isinstance(error.schema, Mapping) else None
+    ref = mapping[tag]
+    index = next(
+        (
+            n
+            for n, branch in enumerate(branches or [])
+            if isinstance(branch, Mapping) and branch.get("$ref") == ref
+        ),
+        None,
+    )
+    inner = [e for e in error.context or [] if list(e.relative_schema_path)[:1] == [index]]
+    if index is None or not inner:
+        return [error]
+    return [explained for e in inner for explained in _explain(e)]
+
+
+def _error_at(
+    error: JSONSchemaValidationError, message: str, *extra: str
+) -> JSONSchemaValidationError:
+    """A copy of `error` with another message, at its path plus `extra`."""
+    return JSONSchemaValidationError(
+        message,
+        validator=error.validator,
+        path=[*error.absolute_path, *extra],
+        instance=error.instance,
+        schema=error.schema,
+    )
+
+
+def _branch(schema: Mapping[str, Any], answer: object) -> Mapping[str, Any] | None:
+    """The sub-schema the answer's tag names, when `schema` is a tagged union."""
+    tagged = _discriminator(schema)
+    if tagged is None or not isinstance(answer, Mapping):
+        return None
+    prop, mapping = tagged
+    tag = answer.get(prop)
+    ref = mapping.get(tag) if isinstance(tag, str) else None
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        return None
+    node: object = schema
+    for part in ref[2:].split("/"):
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return node if isinstance(node, Mapping) else None
 
 
 def _field_error(error: JSONSchemaValidationError) -> FieldError:
@@ -137,12 +247,15 @@ def _field_error(error: JSONSchemaValidationError) -> FieldError:
     return FieldError(loc=loc, message=error.message)
 
 
-def _expected(schema: Mapping[str, Any]) -> str:
+def _expected(schema: Mapping[str, Any], answer: object = None) -> str:
     """A short description of what a schema accepts, for error messages."""
-    discriminator = schema.get("discriminator")
-    if isinstance(discriminator, Mapping) and isinstance(discriminator.get("mapping"), Mapping):
-        tags = sorted(str(tag) for tag in discriminator["mapping"])
-        return f"an object whose {discriminator.get('propertyName')!r} is one of {tags}"
+    branch = _branch(schema, answer)
+    if branch is not None:
+        return _expected(branch)
+    tagged = _discriminator(schema)
+    if tagged is not None:
+        prop, mapping = tagged
+        return f"an object whose {prop!r} is one of {sorted(str(tag) for tag in mapping)}"
     if schema.get("type") == "object":
         required = schema.get("required") or []
         props = sorted((schema.get("properties") or {}).keys())

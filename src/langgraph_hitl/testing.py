@@ -15,31 +15,40 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langchain_core.callbacks import (
-    AsyncCallbackManagerForLLMRun,
-    CallbackManagerForLLMRun,
-)
-from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import (
-    AIMessage,
-    AIMessageChunk,
-    BaseMessage,
-    ToolCall,
-    ToolCallChunk,
-)
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, ToolCall, ToolCallChunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable
-from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from ._errors import ScriptExhaustedError
+from ._errors import ScriptExhaustedError, SwallowedInterruptError
+from ._guard import InterruptWatch, SwallowedInterrupt, detect_swallowed_interrupts
 
-__all__ = ["ModelCall", "ScriptExhaustedError", "ScriptedChatModel", "ai_tool_calls"]
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+
+    from langchain_core.callbacks import (
+        AsyncCallbackManagerForLLMRun,
+        CallbackManagerForLLMRun,
+    )
+    from langchain_core.language_models import LanguageModelInput
+    from langchain_core.messages import BaseMessage
+    from langchain_core.runnables import Runnable
+    from langchain_core.tools import BaseTool
+
+__all__ = [
+    "InterruptWatch",
+    "ModelCall",
+    "ScriptExhaustedError",
+    "ScriptedChatModel",
+    "SwallowedInterrupt",
+    "SwallowedInterruptError",
+    "ai_tool_calls",
+    "detect_swallowed_interrupts",
+]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -67,10 +76,11 @@ class _Script:
         with self.lock:
             if self.position >= len(self.responses):
                 n = len(self.responses)
+                scripted = f"{n} response was" if n == 1 else f"{n} responses were"
                 raise ScriptExhaustedError(
-                    f"ScriptedChatModel was called {n + 1} times but only {n} "
-                    f"response{'s' if n != 1 else ''} were scripted; add the answer for "
-                    f"call {n + 1} to `responses=[...]`. The last message it was given: "
+                    f"ScriptedChatModel ran out of responses: only {scripted} scripted, "
+                    f"and all of them were used. Add the answer for call {n + 1} to "
+                    f"`responses=[...]`. The last message it was given: "
                     f"{_last_text(call.messages)!r}."
                 )
             message = self.responses[self.position]
@@ -133,13 +143,21 @@ class ScriptedChatModel(BaseChatModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    responses: Sequence[AIMessage] = Field(default_factory=list)
+    # A list, not a Sequence: pydantic reads this annotation at runtime.
+    responses: list[AIMessage] = Field(default_factory=list)
     """The answers to replay, in order (strings already turned into `AIMessage`)."""
 
     _script: _Script = PrivateAttr()
 
     def __init__(self, *, responses: Sequence[AIMessage | str], **kwargs: Any) -> None:
+        if isinstance(responses, (str, AIMessage)):
+            raise TypeError(
+                "responses must be a list of AIMessage or str values, got a single "
+                f"{type(responses).__name__}; write responses=[{responses!r}]."
+            )
         scripted = [_scripted(response, n) for n, response in enumerate(responses)]
+        # A cached answer would skip the script's order; a script is replayed, never cached.
+        kwargs.setdefault("cache", False)
         super().__init__(responses=scripted, **kwargs)
         self._script = _Script(responses=scripted)
 
@@ -228,24 +246,29 @@ class ScriptedChatModel(BaseChatModel):
 
 
 def _chunks(message: AIMessage) -> Iterator[ChatGenerationChunk]:
-    """Split a scripted answer as a provider streams it: words, then tool calls."""
+    """Split a scripted answer as a provider streams it: words, then the rest.
+
+    The last chunk carries the tool calls and the metadata, so the chunks add up to the
+    scripted message (what `invoke` returns).
+    """
     text = message.content if isinstance(message.content, str) else ""
     words = text.split(" ") if text else []
-    last = len(words) - 1
     for n, word in enumerate(words):
-        piece = word if n == last else word + " "
+        piece = word if n == len(words) - 1 else word + " "
         yield ChatGenerationChunk(message=AIMessageChunk(content=piece, id=message.id))
     tool_call_chunks = [
         ToolCallChunk(name=call["name"], args=json.dumps(call["args"]), id=call["id"], index=n)
         for n, call in enumerate(message.tool_calls)
     ]
-    if tool_call_chunks or not words or not isinstance(message.content, str):
-        content = "" if isinstance(message.content, str) else message.content
-        yield ChatGenerationChunk(
-            message=AIMessageChunk(
-                content=content,
-                id=message.id,
-                tool_call_chunks=tool_call_chunks,
-                chunk_position="last",
-            )
+    yield ChatGenerationChunk(
+        message=AIMessageChunk(
+            content="" if isinstance(message.content, str) else message.content,
+            id=message.id,
+            name=message.name,
+            tool_call_chunks=tool_call_chunks,
+            additional_kwargs=message.additional_kwargs,
+            response_metadata=message.response_metadata,
+            usage_metadata=message.usage_metadata,
+            chunk_position="last",
         )
+    )

@@ -1,0 +1,270 @@
+"""What a reviewer answers to an approval request: `Approve`, `Edit`, `Reject`, `Respond`.
+
+The wire shapes are LangChain's (`HumanInTheLoopMiddleware`), so a client written for it
+works unchanged: `{"type": "approve"}`, `{"type": "edit", "edited_action": {"name": ...,
+"args": {...}}}`, `{"type": "reject", "message": "..."}` (message optional) and
+`{"type": "respond", "message": "..."}`. Each may also carry `"reviewer"`.
+
+`decision_model` builds, once per tool, the type an approval interrupt validates its answer
+with: only the allowed decisions, the edit pinned to the tool's name and its argument schema,
+and `reviewer` restricted to the tool's reviewers when it has any.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, cast, get_args
+
+import jsonschema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    PlainSerializer,
+    RootModel,
+    ValidatorFunctionWrapHandler,
+    WithJsonSchema,
+    WrapValidator,
+    create_model,
+    model_validator,
+)
+from typing_extensions import Self
+
+from ._deadline import check_answer
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Sequence
+
+    from langchain_core.tools.base import ArgsSchema
+    from pydantic import GetJsonSchemaHandler
+    from pydantic.json_schema import JsonSchemaValue
+    from pydantic_core import CoreSchema
+
+__all__ = [
+    "DECISION_TYPES",
+    "Approve",
+    "Decision",
+    "DecisionType",
+    "Edit",
+    "EditedAction",
+    "Reject",
+    "Respond",
+    "decision_model",
+    "publishing",
+]
+
+DecisionType = Literal["approve", "edit", "reject", "respond"]
+"""The kinds of decision a reviewer can make about a tool call.
+
+- `"approve"`: run the tool with the model's arguments.
+- `"edit"`: run the tool with the reviewer's arguments instead.
+- `"reject"`: do not run the tool; the model is told it was rejected (and why, if given).
+- `"respond"`: do not run the tool; the reviewer's message is the tool's result.
+"""
+
+DECISION_TYPES: tuple[DecisionType, ...] = get_args(DecisionType)
+
+
+class _Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: DecisionType
+    """The decision's tag; each subclass fixes it."""
+    reviewer: str | None = None
+    """Who decided. Required, and one of the tool's `reviewers`, when the tool names them.
+
+    A declared name, checked against the list; it is not authentication: the application
+    must authenticate whoever sends the decision.
+    """
+
+
+class Approve(_Decision):
+    """Run the tool call as the model asked."""
+
+    type: Literal["approve"] = "approve"
+    """Always `"approve"`."""
+
+
+class EditedAction(BaseModel):
+    """The tool call the reviewer wants run instead of the model's."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    """The tool's name: it must be the tool under review (an edit cannot switch tools)."""
+    args: dict[str, Any]
+    """The full arguments to run the tool with, checked against the tool's own schema."""
+
+
+class Edit(_Decision):
+    """Run the tool with the reviewer's arguments; the model is told they were changed."""
+
+    type: Literal["edit"] = "edit"
+    """Always `"edit"`."""
+    edited_action: EditedAction
+    """The call to run instead."""
+
+
+class Reject(_Decision):
+    """Do not run the tool; the model gets an error tool message."""
+
+    type: Literal["reject"] = "reject"
+    """Always `"reject"`."""
+    message: str | None = None
+    """Why, shown to the model. Without it the model is told not to retry the call."""
+
+
+class Respond(_Decision):
+    """Do not run the tool; the reviewer's message is the tool's result."""
+
+    type: Literal["respond"] = "respond"
+    """Always `"respond"`."""
+    message: str
+    """The tool result the model gets, as if the tool had returned it."""
+
+
+Decision = Annotated[Approve | Edit | Reject | Respond, Discriminator("type")]
+"""Any reviewer decision, read by its `type` tag (one precise error per bad answer)."""
+
+_BY_TYPE: dict[DecisionType, type[_Decision]] = {
+    "approve": Approve,
+    "edit": Edit,
+    "reject": Reject,
+    "respond": Respond,
+}
+
+# Set by an approval tool around its `interrupt()`, which builds the JSON schema of the
+# decision model at every pause (milliseconds for a per-tool union). The model then gives a
+# placeholder, and the tool publishes its schema computed once (equal to pydantic's).
+publishing: contextvars.ContextVar[type[BaseModel] | None] = contextvars.ContextVar(
+    "langgraph_hitl_publishing", default=None
+)
+
+
+class _DecisionRoot(RootModel[Any]):
+    """Base of the per-tool decision types that `decision_model` builds."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_model(cls, value: Any) -> Any:
+        # A decision model sent as-is (e.g. `Command(resume=Approve())`) is read as its
+        # wire dict, so the tool's own, stricter variant of that model validates it.
+        if isinstance(value, _Decision):
+            return value.model_dump(mode="json", exclude_none=True)
+        return value
+
+    @model_validator(mode="after")
+    def _in_time(self) -> Self:
+        # A tool with a deadline refuses late human answers and early timeout answers
+        # while LangGraph validates the resume value, so a refused one saves nothing.
+        check_answer(self.root, reviewer=getattr(self.root, "reviewer", None))
+        return self
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        if publishing.get() is cls:
+            return {"type": "object"}
+        return handler(core_schema)
+
+
+def _as_sent(answer: object, check: ValidatorFunctionWrapHandler) -> object:
+    """Check edited args against the tool's schema, but keep them as the reviewer sent them.
+
+    The tool validates its arguments itself when it runs, as it does the model's.
+    """
+    check(answer)
+    return answer
+
+
+class _JSONArgs:
+    """Checks edited arguments against a JSON-schema tool's schema."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        cls = jsonschema.validators.validator_for(schema)
+        cls.check_schema(schema)
+        self.validator = cls(schema)
+
+    def __call__(self, args: dict[str, Any]) -> dict[str, Any]:
+        error = jsonschema.exceptions.best_match(self.validator.iter_errors(args))
+        if error is not None:
+            where = ".".join(str(part) for part in error.absolute_path)
+            raise ValueError(f"{where + ': ' if where else ''}{error.message}")
+        return args
+
+
+def _as_is(value: object) -> object:
+    return value
+
+
+def _edit_args(args_schema: ArgsSchema | None) -> object:
+    if isinstance(args_schema, type) and issubclass(args_schema, BaseModel):
+        # Checked as the model, kept and dumped as the dict the reviewer sent.
+        return Annotated[
+            args_schema, WrapValidator(_as_sent), PlainSerializer(_as_is, return_type=Any)
+        ]
+    if isinstance(args_schema, dict):
+        return Annotated[
+            dict[str, Any], WithJsonSchema(args_schema), AfterValidator(_JSONArgs(args_schema))
+        ]
+    # A pydantic.v1 tool: any object; the tool checks its arguments when it runs.
+    return dict[str, Any]
+
+
+def _variant(
+    kind: DecisionType,
+    *,
+    tool_name: str,
+    args_schema: ArgsSchema | None,
+    reviewers: tuple[str, ...] | None,
+) -> type[_Decision]:
+    """One decision model for one tool: tag required, reviewer and edit pinned to the tool."""
+    base = _BY_TYPE[kind]
+    # Field types made at runtime: typed `Any` here, checked by pydantic.
+    fields: dict[str, Any] = {
+        # Required (no default) so the published schema says what LangChain's does.
+        "type": (Literal[kind], ...),
+    }
+    if reviewers is not None:
+        fields["reviewer"] = (Literal[reviewers], ...)
+    if kind == "edit":
+        action: dict[str, Any] = {
+            "name": (Literal[tool_name], ...),
+            "args": (_edit_args(args_schema), ...),
+        }
+        edited = create_model("EditedAction", __base__=EditedAction, __module__=__name__, **action)
+        fields["edited_action"] = (edited, ...)
+    model = create_model(
+        base.__name__, __base__=base, __module__=__name__, __doc__=base.__doc__, **fields
+    )
+    return cast("type[_Decision]", model)
+
+
+def decision_model(
+    tool_name: str,
+    *,
+    allowed: Sequence[DecisionType],
+    args_schema: ArgsSchema | None,
+    reviewers: Collection[str] | None,
+) -> type[RootModel[Any]]:
+    """The type an approval interrupt validates its answer with, built once per tool.
+
+    A `RootModel` rather than the bare union: LangGraph makes a `TypeAdapter` of the type
+    at every `interrupt()`, which for a model reuses its validator (microseconds) and for a
+    union rebuilds it (a tenth of a millisecond or more).
+    """
+    names = tuple(sorted(reviewers)) if reviewers is not None else None
+    members = tuple(
+        _variant(kind, tool_name=tool_name, args_schema=args_schema, reviewers=names)
+        for kind in dict.fromkeys(allowed)
+    )
+    # A union of one member cannot take a discriminator.
+    root: object = (
+        members[0] if len(members) == 1 else Annotated[Union[members], Discriminator("type")]  # noqa: UP007
+    )
+    field: dict[str, Any] = {"root": (root, ...)}
+    return create_model(
+        f"Decision_{tool_name}", __base__=_DecisionRoot, __module__=__name__, **field
+    )

@@ -1,0 +1,143 @@
+"""The JSON API: `GET /api/pending`, `POST /api/threads/{thread_id}/resume`, `/openapi.json`.
+
+With reviewers configured, every call needs `Authorization: Bearer <token>`. Cookies are
+never read here, so a cross-site page cannot borrow a reviewer's browser session; the
+resume call also insists on `Content-Type: application/json`, which a cross-site form
+cannot send.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+from starlette.responses import JSONResponse, Response
+
+from .._errors import HITLError, InvalidResumeError, UnknownInterruptError
+from ._ops import messages_of, new_messages, status_of
+from ._wire import (
+    ErrorOut,
+    PendingList,
+    ResumeBody,
+    ResumeOut,
+    field_errors,
+    message_out,
+    openapi_schema,
+    pending_out,
+)
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+    from ._ops import GraphOps
+    from ._security import Keys
+
+__all__ = ["Api"]
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    body = ErrorOut(error=code, message=message, **extra)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+
+
+class Api:
+    """The JSON handlers of one reviewer app."""
+
+    def __init__(self, ops: GraphOps, keys: Keys, *, title: str) -> None:
+        self.ops = ops
+        self.keys = keys
+        self.title = title
+
+    def _reviewer(self, request: Request) -> tuple[str | None, JSONResponse | None]:
+        """The token's reviewer (None when the app has none), or the 401 to send."""
+        if not self.keys.required:
+            return None, None
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        bearer = token.strip() if scheme.lower() == "bearer" else None
+        reviewer = self.keys.reviewer_of_token(bearer)
+        if reviewer is None:
+            return None, _error(
+                401, "unauthorized", "Send a reviewer's token as 'Authorization: Bearer <token>'."
+            )
+        return reviewer, None
+
+    async def pending(self, request: Request) -> Response:
+        """`GET /api/pending?tool=&type=&thread_id=&limit=`."""
+        _, refused = self._reviewer(request)
+        if refused is not None:
+            return refused
+        query = request.query_params
+        limit: int | None = None
+        if query.get("limit"):
+            try:
+                limit = int(query["limit"])
+            except ValueError:
+                limit = 0
+            if limit < 1:
+                return _error(
+                    422,
+                    "invalid_query",
+                    f"limit={query['limit']!r} is not a positive whole number.",
+                )
+        items = await self.ops.pending(
+            tool=query.get("tool") or None,
+            type=query.get("type") or None,
+            thread_id=query.get("thread_id") or None,
+            limit=limit,
+        )
+        out = PendingList(pending=[pending_out(i) for i in items])
+        return JSONResponse(out.model_dump(mode="json"))
+
+    async def resume(self, request: Request) -> Response:
+        """`POST /api/threads/{thread_id}/resume` with a `ResumeBody`."""
+        reviewer, refused = self._reviewer(request)
+        if refused is not None:
+            return refused
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            return _error(
+                415,
+                "unsupported_media_type",
+                "Send the body as JSON with 'Content-Type: application/json'.",
+            )
+        thread_id: str = request.path_params["thread_id"]
+        try:
+            body = ResumeBody.model_validate_json(await request.body())
+        except ValidationError as exc:
+            problems = exc.errors(include_url=False)
+            bad_json = any(e["type"] == "json_invalid" for e in problems)
+            return _error(
+                400 if bad_json else 422,
+                "invalid_json" if bad_json else "invalid_body",
+                f"The body is not a resume request ({exc.error_count()} problem(s)); expected "
+                '{"interrupt_id": ..., "answer": ..., "expect_checkpoint": ...}.',
+                errors=[{"loc": list(e["loc"]), "message": e["msg"]} for e in problems],
+            )
+        try:
+            item = await self.ops.target(thread_id, body.interrupt_id)
+            before = messages_of(await self.ops.values(thread_id)) or []
+            sent = await self.ops.answer(
+                item, body.answer, reviewer=reviewer, expect_checkpoint=body.expect_checkpoint
+            )
+        except HITLError as exc:
+            status, code = status_of(exc)
+            extra: dict[str, Any] = {}
+            if isinstance(exc, InvalidResumeError):
+                extra["errors"] = field_errors(exc.errors)
+            if isinstance(exc, UnknownInterruptError):
+                extra["pending"] = list(exc.pending)
+            return _error(status, code, str(exc), **extra)
+        after = messages_of(await self.ops.values(thread_id)) or []
+        recorded = sent.get("reviewer") if isinstance(sent, dict) else None
+        out = ResumeOut(
+            thread_id=thread_id,
+            interrupt_id=item.id,
+            reviewer=recorded if isinstance(recorded, str) else None,
+            new_messages=[message_out(m) for m in new_messages(before, after)],
+            pending=[pending_out(p) for p in await self.ops.on_thread(thread_id)],
+        )
+        return JSONResponse(out.model_dump(mode="json"))
+
+    async def openapi(self, request: Request) -> Response:
+        """`GET /openapi.json`."""
+        return JSONResponse(openapi_schema(title=self.title, secured=self.keys.required))

@@ -1,0 +1,395 @@
+"""The web reviewer: an inbox page with a form per pending request, and a JSON API.
+
+Routes (relative to where the app is mounted):
+
+- `GET /`: pending requests across threads, each with a form made from its schema.
+- `POST /answer`: a form's answer; refused input comes back next to its field, and an
+  accepted one leads to the thread's page, which shows what the agent did next.
+- `GET /thread?id=...`: one thread's conversation and what it waits for.
+- `GET|POST /login`, `POST /logout`: when reviewers are configured.
+- `GET /api/pending`, `POST /api/threads/{thread_id}/resume`, `GET /openapi.json`.
+
+Request input only selects among pending requests (a thread id and an interrupt id that
+must be pending there); every answer goes through `Inbox.resume`, so it is validated as
+`resume()` validates it and claimed so that two reviewers cannot both act.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from .._errors import HITLError, InvalidResumeError
+from ._api import Api
+from ._forms import FormInputError, answer_from_form, form_for, place_errors
+from ._ops import GraphOps, friendly, messages_of, new_messages, status_of
+from ._pages import Card, Chrome, cards_html, layout, login_body, messages_html
+from ._security import COOKIE, Keys, Session
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from langgraph.pregel import Pregel
+    from starlette.requests import Request
+
+    from .._pending import PendingInterrupt
+
+__all__ = ["build_app"]
+
+PAGE_LIMIT = 200
+"""The page lists at most this many requests (the oldest)."""
+
+_HEADERS = {
+    # No script runs on these pages, and no other site may frame them.
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+class Reviewer:
+    """The state and the handlers of one reviewer app."""
+
+    def __init__(
+        self,
+        graph: Pregel[Any, Any, Any, Any],
+        *,
+        keys: Keys,
+        run_async: bool,
+        lease: timedelta,
+        title: str,
+    ) -> None:
+        self.ops = GraphOps(graph, run_async=run_async, lease=lease)
+        self.keys = keys
+        self.title = title
+        self.api = Api(self.ops, keys, title=title)
+
+    # -- sessions ------------------------------------------------------------------------
+
+    def _session(self, request: Request) -> Session:
+        return self.keys.load(request.cookies.get(COOKIE)) or self.keys.new_session()
+
+    def _respond(self, request: Request, response: Response, session: Session) -> Response:
+        response.set_cookie(
+            COOKIE,
+            self.keys.dump(session),
+            path=request.scope.get("root_path") or "/",
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+        for key, value in _HEADERS.items():
+            response.headers.setdefault(key, value)
+        return response
+
+    def _chrome(self, request: Request, session: Session) -> Chrome:
+        reviewer = self.keys.reviewer_of(session)
+        return Chrome(
+            title=self.title,
+            inbox_url=request.url_for("inbox").path,
+            csrf=self.keys.csrf(session),
+            reviewer=reviewer,
+            logout_url=request.url_for("logout").path if reviewer is not None else None,
+        )
+
+    def _page(
+        self,
+        request: Request,
+        session: Session,
+        heading: str,
+        body: str,
+        *,
+        status: int = 200,
+        banner: str = "",
+        banner_kind: str = "error",
+    ) -> Response:
+        html = layout(
+            self._chrome(request, session), heading, body, banner=banner, banner_kind=banner_kind
+        )
+        return self._respond(request, HTMLResponse(html, status_code=status), session)
+
+    def _redirect(self, request: Request, session: Session, url: str) -> Response:
+        return self._respond(request, RedirectResponse(url, status_code=303), session)
+
+    def _login_needed(self, session: Session) -> bool:
+        return self.keys.required and self.keys.reviewer_of(session) is None
+
+    # -- pages ---------------------------------------------------------------------------
+
+    def _cards(self, items: Sequence[PendingInterrupt], focus: Card | None) -> list[Card]:
+        ask = not self.keys.required
+        return [
+            focus
+            if focus is not None and focus.item.id == item.id
+            else Card(item=item, form=form_for(item, ask_reviewer=ask))
+            for item in items
+        ]
+
+    async def _inbox_page(
+        self,
+        request: Request,
+        session: Session,
+        *,
+        status: int = 200,
+        banner: str = "",
+        focus: Card | None = None,
+    ) -> Response:
+        tool = request.query_params.get("tool") or None
+        kind = request.query_params.get("type") or None
+        items = await self.ops.pending(tool=tool, type=kind, limit=PAGE_LIMIT + 1)
+        count = (
+            f"Showing the oldest {PAGE_LIMIT} requests."
+            if len(items) > PAGE_LIMIT
+            else f"{len(items)} request{'' if len(items) == 1 else 's'} waiting, oldest first."
+            if items
+            else ""
+        )
+        body = f'<p class="count">{count}</p>' + cards_html(
+            self._cards(items[:PAGE_LIMIT], focus),
+            action_url=request.url_for("answer").path,
+            thread_url=request.url_for("thread").path,
+            csrf=self.keys.csrf(session),
+            now=datetime.now(timezone.utc),
+            origin="inbox",
+            empty="Nothing waits for a human right now.",
+        )
+        return self._page(request, session, "Pending requests", body, status=status, banner=banner)
+
+    async def index(self, request: Request) -> Response:
+        session = self._session(request)
+        if self._login_needed(session):
+            return self._redirect(request, session, request.url_for("login").path)
+        return await self._inbox_page(request, session)
+
+    async def _thread_page(
+        self,
+        request: Request,
+        session: Session,
+        thread_id: str,
+        *,
+        since: str | None = None,
+        answered: bool = False,
+        status: int = 200,
+        banner: str = "",
+        focus: Card | None = None,
+    ) -> Response:
+        values = await self.ops.values(thread_id)
+        messages = messages_of(values)
+        pending = await self.ops.on_thread(thread_id)
+        now = datetime.now(timezone.utc)
+        parts: list[str] = []
+        if since is not None and messages is not None:
+            before = messages_of(await self.ops.values(thread_id, since)) or []
+            new = new_messages(before, messages)
+            parts.append(
+                '<section id="next"><h2>What the agent did next</h2>'
+                + messages_html(new, empty="Nothing new yet.")
+                + "</section>"
+            )
+        parts.append(
+            '<section id="waiting"><h2>Waiting for a human on this thread</h2>'
+            + cards_html(
+                self._cards(pending, focus),
+                action_url=request.url_for("answer").path,
+                thread_url=request.url_for("thread").path,
+                csrf=self.keys.csrf(session),
+                now=now,
+                origin="thread",
+                empty="Nothing: the agent finished, or waits for no human.",
+            )
+            + "</section>"
+        )
+        if messages is not None:
+            parts.append(
+                f'<details id="conversation"{"" if since else " open"}><summary>'
+                f"The whole conversation ({len(messages)} messages)</summary>"
+                + messages_html(messages, empty="No messages.")
+                + "</details>"
+            )
+        parts.append(
+            f'<p><a href="{request.url_for("inbox").path}">Back to all pending requests</a></p>'
+        )
+        return self._page(
+            request,
+            session,
+            f"Thread {thread_id}",
+            "".join(parts),
+            status=status,
+            banner=banner or ("Your answer was sent." if answered else ""),
+            banner_kind="error" if banner else "ok",
+        )
+
+    async def thread(self, request: Request) -> Response:
+        session = self._session(request)
+        if self._login_needed(session):
+            return self._redirect(request, session, request.url_for("login").path)
+        thread_id = request.query_params.get("id")
+        if not thread_id:
+            return self._page(
+                request,
+                session,
+                "No thread",
+                "<p>Which thread? Open one from the list of pending requests.</p>",
+                status=400,
+            )
+        since = request.query_params.get("since") or None
+        answered = request.query_params.get("answered") == "1"
+        return await self._thread_page(request, session, thread_id, since=since, answered=answered)
+
+    # -- answering -----------------------------------------------------------------------
+
+    async def answer(self, request: Request) -> Response:
+        session = self.keys.load(request.cookies.get(COOKIE))
+        async with request.form() as posted:
+            data = {k: v for k, v in posted.multi_items() if isinstance(v, str)}
+        if session is None or not self.keys.csrf_ok(session, data.get("csrf")):
+            fresh = session or self.keys.new_session()
+            return self._page(
+                request,
+                fresh,
+                "Form refused",
+                "<p>This form did not come from this page, or it is too old (the "
+                "server restarted, or you signed in again). Nothing was sent. "
+                f'<a href="{request.url_for("inbox").path}">Reload the list</a> '
+                "and answer again.</p>",
+                status=403,
+            )
+        if self._login_needed(session):
+            return self._redirect(request, session, request.url_for("login").path)
+        thread_id = data.get("thread_id", "")
+        interrupt_id = data.get("interrupt_id", "")
+        expect = data.get("checkpoint") or None
+        action = data.get("action", "")
+        origin = data.get("origin")
+
+        async def again(status: int, banner: str, focus: Card | None = None) -> Response:
+            if origin == "thread" and thread_id:
+                return await self._thread_page(
+                    request, session, thread_id, status=status, banner=banner, focus=focus
+                )
+            return await self._inbox_page(
+                request, session, status=status, banner=banner, focus=focus
+            )
+
+        try:
+            item = await self.ops.target(thread_id, interrupt_id)
+        except HITLError as exc:
+            return await again(status_of(exc)[0], friendly(exc))
+        form = form_for(item, ask_reviewer=not self.keys.required)
+        fix = "Your answer needs a fix (see below); nothing was sent."
+        try:
+            answer = answer_from_form(form, action, data)
+            await self.ops.answer(
+                item, answer, reviewer=self.keys.reviewer_of(session), expect_checkpoint=expect
+            )
+        except FormInputError as exc:
+            return await again(422, fix, Card(item=item, form=form, values=data, problems=exc))
+        except InvalidResumeError as exc:
+            problems = place_errors(form, action, exc.errors, message=str(exc))
+            return await again(422, fix, Card(item=item, form=form, values=data, problems=problems))
+        except HITLError as exc:
+            return await again(status_of(exc)[0], friendly(exc))
+        query = urlencode({"id": thread_id, "since": item.checkpoint_id or "", "answered": "1"})
+        return self._redirect(request, session, f"{request.url_for('thread').path}?{query}")
+
+    # -- login ---------------------------------------------------------------------------
+
+    async def login(self, request: Request) -> Response:
+        session = self._session(request)
+        if not self.keys.required:
+            return self._redirect(request, session, request.url_for("inbox").path)
+        error: str | None = None
+        status = 200
+        if request.method == "POST":
+            async with request.form() as posted:
+                csrf = posted.get("csrf")
+                token = posted.get("token")
+            known = self.keys.load(request.cookies.get(COOKIE))
+            if not self.keys.csrf_ok(known, csrf if isinstance(csrf, str) else None):
+                error, status = "The form was too old; please sign in again.", 403
+            else:
+                token_text = token.strip() if isinstance(token, str) else ""
+                if self.keys.reviewer_of_token(token_text) is not None:
+                    # A new nonce on sign-in: a session fixed before it is worth nothing.
+                    signed_in = self.keys.new_session(token_text)
+                    return self._redirect(request, signed_in, request.url_for("inbox").path)
+                error, status = "Unknown token.", 401
+        body = login_body(
+            action_url=request.url_for("login").path, csrf=self.keys.csrf(session), error=error
+        )
+        return self._page(request, session, "Sign in", body, status=status)
+
+    async def logout(self, request: Request) -> Response:
+        session = self.keys.load(request.cookies.get(COOKIE))
+        async with request.form() as posted:
+            csrf = posted.get("csrf")
+        if not self.keys.csrf_ok(session, csrf if isinstance(csrf, str) else None):
+            return self._page(
+                request,
+                session or self.keys.new_session(),
+                "Form refused",
+                "<p>Sign-out refused: the form did not come from this page.</p>",
+                status=403,
+            )
+        return self._redirect(request, self.keys.new_session(), request.url_for("login").path)
+
+
+def _is_async_saver(saver: object) -> bool:
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    if isinstance(saver, AsyncSqliteSaver):
+        return True
+    try:
+        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+    except ImportError:  # pragma: no cover - the postgres extra is not installed
+        return False
+    return isinstance(saver, AsyncPostgresSaver)
+
+
+def build_app(
+    graph: Pregel[Any, Any, Any, Any],
+    *,
+    reviewers: Mapping[str, str] | None,
+    secret_key: str | bytes | None,
+    allowed_hosts: Sequence[str] | None,
+    run_async: bool | None,
+    lease: timedelta,
+    title: str,
+) -> Starlette:
+    """The Starlette app behind `create_app` (see there)."""
+    keys = Keys(reviewers, secret_key)
+    use_async = _is_async_saver(graph.checkpointer) if run_async is None else run_async
+    app = Reviewer(graph, keys=keys, run_async=use_async, lease=lease, title=title)
+    routes = [
+        Route("/", app.index, methods=["GET"], name="inbox"),
+        Route("/thread", app.thread, methods=["GET"], name="thread"),
+        Route("/answer", app.answer, methods=["POST"], name="answer"),
+        Route("/login", app.login, methods=["GET", "POST"], name="login"),
+        Route("/logout", app.logout, methods=["POST"], name="logout"),
+        Route("/api/pending", app.api.pending, methods=["GET"], name="api_pending"),
+        Route(
+            "/api/threads/{thread_id:path}/resume",
+            app.api.resume,
+            methods=["POST"],
+            name="api_resume",
+        ),
+        Route("/openapi.json", app.api.openapi, methods=["GET"], name="openapi"),
+    ]
+    middleware = (
+        [Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))]
+        if allowed_hosts is not None
+        else []
+    )
+    starlette = Starlette(routes=routes, middleware=middleware)
+    starlette.state.reviewer = app
+    return starlette

@@ -1,0 +1,300 @@
+"""The traps of LangGraph's resume path, one test each (issue 4).
+
+Each test shows the trap with plain LangGraph first, asserting the bad behaviour a user
+meets today, then runs the same graph through this library's helpers and asserts the clear
+error and the untouched thread. If LangGraph fixes a trap, the first half of its test
+fails: then the helper's guard for it can be reconsidered.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections import Counter
+from typing import TYPE_CHECKING, Annotated, Any
+
+import pytest
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import Command, interrupt
+from typing_extensions import TypedDict
+
+from langgraph_hitl import (
+    AmbiguousResumeError,
+    InvalidResumeError,
+    NoPendingInterruptError,
+    ResumeConflictError,
+    ResumeFailedError,
+    UnknownInterruptError,
+    pending_interrupts,
+    resume,
+)
+
+if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
+    from langgraph.checkpoint.base import BaseCheckpointSaver
+
+Graph = Any
+
+
+class Log(TypedDict):
+    log: Annotated[list[Any], operator.add]
+
+
+def _thread(config: RunnableConfig, suffix: str) -> RunnableConfig:
+    thread_id = config["configurable"]["thread_id"]
+    return {"configurable": {"thread_id": f"{thread_id}-{suffix}"}}
+
+
+def _seen(graph: Graph, config: RunnableConfig) -> tuple[str, list[str], Any]:
+    """Checkpoint id, pending interrupt ids and values: what a refusal must leave alone."""
+    snapshot = graph.get_state(config)
+    ids = sorted(i.id for i in snapshot.interrupts)
+    return snapshot.config["configurable"]["checkpoint_id"], ids, snapshot.values
+
+
+def test_trap_a_wrong_answer_without_schema_poisons_the_thread(
+    checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
+) -> None:
+    def ask_age(state: Log) -> dict[str, Any]:
+        answer = interrupt("How old are you?")  # no schema: LangGraph cannot check it
+        return {"log": [int(answer["age"])]}
+
+    graph = (
+        StateGraph(Log)
+        .add_node("ask", ask_age)
+        .add_edge(START, "ask")
+        .compile(checkpointer=checkpointer)
+    )
+
+    # Plain LangGraph: the wrong answer is saved before the node fails on it...
+    plain = _thread(config, "plain")
+    graph.invoke({"log": []}, plain)
+    (pending,) = graph.get_state(plain).interrupts
+    with pytest.raises(KeyError):
+        graph.invoke(Command(resume={pending.id: {"years": 30}}), plain)
+    # ...and every later answer, even a correct one, fails the same way.
+    with pytest.raises(KeyError):
+        graph.invoke(Command(resume={pending.id: {"age": 30}}), plain)
+    with pytest.raises(KeyError):
+        graph.invoke(Command(resume={pending.id: {"age": 31}}), plain)
+
+    # This library: the failed answer is taken back, the thread still waits, and a
+    # correct answer completes it.
+    graph.invoke({"log": []}, config)
+    before = _seen(graph, config)
+    with pytest.raises(ResumeFailedError, match="taken back"):
+        resume(graph, config, {"years": 30})
+    assert _seen(graph, config) == before
+    assert resume(graph, config, {"age": 30}).value == {"log": [30]}
+
+    # It also cures a thread that plain LangGraph already poisoned.
+    assert resume(graph, plain, {"age": 32}).value == {"log": [32]}
+
+
+def test_trap_an_empty_or_unknown_resume_is_silently_ignored(
+    checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
+) -> None:
+    effects: Counter[str] = Counter()
+
+    def charge(state: Log) -> dict[str, Any]:
+        effects["card charged"] += 1  # a side effect before the question
+        answer = interrupt("Confirm the order?")
+        return {"log": [answer]}
+
+    graph = (
+        StateGraph(Log)
+        .add_node("charge", charge)
+        .add_edge(START, "charge")
+        .compile(checkpointer=checkpointer)
+    )
+
+    # Plain LangGraph: both resumes are accepted, the node runs again (charging again),
+    # and the graph asks the same question again.
+    plain = _thread(config, "plain")
+    graph.invoke({"log": []}, plain)
+    asked = graph.get_state(plain).interrupts
+    out = graph.invoke(Command(resume={}), plain, version="v2")
+    assert out.interrupts == asked
+    out = graph.invoke(Command(resume={"0" * 32: "yes"}), plain, version="v2")
+    assert out.interrupts == asked
+    assert effects["card charged"] == 3
+
+    # This library: both are refused before anything runs.
+    effects.clear()
+    graph.invoke({"log": []}, config)
+    before = _seen(graph, config)
+    with pytest.raises(InvalidResumeError, match="empty mapping"):
+        resume(graph, config, {})
+    with pytest.raises(UnknownInterruptError, match=before[1][0]):
+        resume(graph, config, {"0" * 32: "yes"})
+    assert effects["card charged"] == 1
+    assert _seen(graph, config) == before
+
+
+def test_trap_an_answered_id_answers_a_newer_question_in_the_same_node(
+    checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
+) -> None:
+    def transfer(state: Log) -> dict[str, Any]:
+        amount = interrupt("How much?")
+        confirmed = interrupt(f"Send {amount}?")
+        return {"log": [amount, confirmed]}
+
+    graph = (
+        StateGraph(Log)
+        .add_node("transfer", transfer)
+        .add_edge(START, "transfer")
+        .compile(checkpointer=checkpointer)
+    )
+
+    # Plain LangGraph: a retried answer to the first question (same id, e.g. a double
+    # submit) is taken as the answer to the second one.
+    plain = _thread(config, "plain")
+    graph.invoke({"log": []}, plain)
+    (first,) = graph.get_state(plain).interrupts
+    graph.invoke(Command(resume={first.id: "100"}), plain)
+    (second,) = graph.get_state(plain).interrupts
+    assert second.value == "Send 100?"
+    graph.invoke(Command(resume={first.id: "100"}), plain)
+    assert graph.get_state(plain).values == {"log": ["100", "100"]}  # "100" confirmed it
+
+    # This library: the answered id is not pending any more, so it is refused, and a
+    # bare retry made for the first question is refused by the version token.
+    graph.invoke({"log": []}, config)
+    (first_seen,) = pending_interrupts(graph, config)
+    resume(graph, config, {first_seen.id: "100"})
+    before = _seen(graph, config)
+    with pytest.raises(UnknownInterruptError, match="already answered"):
+        resume(graph, config, {first_seen.id: "100"})
+    with pytest.raises(ResumeConflictError):
+        resume(graph, config, "100", expect_version=first_seen.version)
+    assert _seen(graph, config) == before
+    assert resume(graph, config, "yes").value == {"log": ["100", "yes"]}
+
+
+def test_trap_a_resume_of_a_thread_that_waits_for_nothing_does_nothing(
+    checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
+) -> None:
+    def ask(state: Log) -> dict[str, Any]:
+        return {"log": [interrupt("Name?")]}
+
+    graph = (
+        StateGraph(Log)
+        .add_node("ask", ask)
+        .add_edge(START, "ask")
+        .compile(checkpointer=checkpointer)
+    )
+
+    # Plain LangGraph: on a finished thread the answer is dropped silently; on a new
+    # thread the graph starts from scratch and the answer is dropped too.
+    plain = _thread(config, "plain")
+    graph.invoke({"log": []}, plain)
+    graph.invoke(Command(resume="Ada"), plain)
+    finished = graph.get_state(plain).config
+    out = graph.invoke(Command(resume="Grace"), plain, version="v2")
+    assert out.value == {"log": ["Ada"]}
+    assert out.interrupts == ()
+    assert graph.get_state(plain).config == finished
+    fresh = _thread(config, "fresh")
+    out = graph.invoke(Command(resume="Grace"), fresh, version="v2")
+    assert [i.value for i in out.interrupts] == ["Name?"]  # asked, "Grace" ignored
+
+    # This library: both are a clear error, and nothing runs.
+    graph.invoke({"log": []}, config)
+    resume(graph, config, "Ada")
+    before = _seen(graph, config)
+    with pytest.raises(NoPendingInterruptError, match="waits for no human answer"):
+        resume(graph, config, "Grace")
+    assert _seen(graph, config) == before
+    new = _thread(config, "new")
+    with pytest.raises(NoPendingInterruptError):
+        resume(graph, new, "Grace")
+    assert graph.get_state(new).values == {}
+
+
+def test_trap_a_bare_answer_with_several_pending_raises_a_generic_error(
+    checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
+) -> None:
+    def asker(name: str) -> Any:
+        return lambda state: {"log": [[name, interrupt(f"{name}?")]]}
+
+    builder = StateGraph(Log)
+    for name in ("legal", "finance"):
+        builder.add_node(name, asker(name))
+        builder.add_edge(START, name)
+        builder.add_edge(name, END)
+    graph = builder.compile(checkpointer=checkpointer)
+
+    # Plain LangGraph: a RuntimeError that names neither interrupt.
+    plain = _thread(config, "plain")
+    graph.invoke({"log": []}, plain)
+    with pytest.raises(RuntimeError, match="multiple pending interrupts") as caught:
+        graph.invoke(Command(resume="approved"), plain)
+    assert not isinstance(caught.value, AmbiguousResumeError)
+    for pending in graph.get_state(plain).interrupts:
+        assert pending.id not in str(caught.value)
+
+    # This library: an AmbiguousResumeError that lists each pending interrupt.
+    graph.invoke({"log": []}, config)
+    before = _seen(graph, config)
+    with pytest.raises(AmbiguousResumeError) as refused:
+        resume(graph, config, "approved")
+    for interrupt_id in before[1]:
+        assert interrupt_id in str(refused.value)
+    assert "legal" in str(refused.value)
+    assert _seen(graph, config) == before
+
+
+def test_trap_interrupts_in_subgraphs_and_parallel_branches_are_easy_to_miss(
+    checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
+) -> None:
+    def asker(name: str) -> Any:
+        return lambda state: {"log": [[name, interrupt(f"{name}?")]]}
+
+    review = (
+        StateGraph(Log)
+        .add_node("legal", asker("legal"))
+        .add_node("security", asker("security"))
+        .add_edge(START, "legal")
+        .add_edge(START, "security")
+        .compile()
+    )
+    graph = (
+        StateGraph(Log)
+        .add_node("review", review)
+        .add_node("budget", asker("budget"))
+        .add_edge(START, "review")
+        .add_edge(START, "budget")
+        .compile(checkpointer=checkpointer)
+    )
+
+    # Plain LangGraph: the tutorial's way to read "the" interrupt sees one of three, and
+    # the nodes that wait inside the subgraph are not named anywhere.
+    plain = _thread(config, "plain")
+    graph.invoke({"log": []}, plain)
+    snapshot = graph.get_state(plain)
+    first_task_first_interrupt = snapshot.tasks[0].interrupts[0]
+    assert len(snapshot.interrupts) == 3
+    assert first_task_first_interrupt.value in ("legal?", "security?", "budget?")
+    assert set(snapshot.next) == {"review", "budget"}
+    assert not any(
+        task.state is not None and hasattr(task.state, "tasks") for task in snapshot.tasks
+    )
+
+    # This library: every interrupt, with the path down to its node; answering some
+    # leaves the others answerable, and answering the rest completes the step.
+    graph.invoke({"log": []}, config)
+    pending = pending_interrupts(graph, config)
+    assert sorted(p.path for p in pending) == [
+        ("budget",),
+        ("review", "legal"),
+        ("review", "security"),
+    ]
+    by_path = {p.path[-1]: p.id for p in pending}
+    out = resume(graph, config, {by_path["security"]: "ok", by_path["budget"]: "ok"})
+    assert [p.path for p in pending_interrupts(graph, config)] == [("review", "legal")]
+    assert [i.id for i in out.interrupts] == [by_path["legal"]]
+    final = resume(graph, config, "signed")
+    assert sorted(map(tuple, final.value["log"])) == [
+        ("budget", "ok"),
+        ("legal", "signed"),
+        ("security", "ok"),
+    ]
