@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Annotated, Any
 
-from langchain_core.messages import AnyMessage  # noqa: TC002 - the TypedDict needs it at runtime
+from langchain_core.messages import AnyMessage
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import START, StateGraph

@@ -22,7 +22,7 @@ from langchain_core.tools import tool
 from langgraph.config import get_config
 from langgraph.graph import START, StateGraph
 from langgraph.types import Send, interrupt
-from typing_extensions import TypedDict
+from typing_extensions import NotRequired, TypedDict
 
 from langgraph_hitl import (
     Approve,
@@ -117,6 +117,8 @@ def _nested(checkpointer: BaseCheckpointSaver[Any]) -> Graph:
 class Deadline(TypedDict):
     timeout: float | None
     answer: str
+    broken: NotRequired[bool]
+    """Publish an `on_timeout` answer the request's own schema refuses."""
 
 
 def _ask_with_deadline(state: Deadline) -> dict[str, Any]:
@@ -126,7 +128,7 @@ def _ask_with_deadline(state: Deadline) -> dict[str, Any]:
         started = checkpoint_time(get_config()["configurable"]["checkpoint_map"][""])
         assert started is not None
         value["expires_at"] = (started + timedelta(seconds=state["timeout"])).isoformat()
-        value["on_timeout"] = {"data": "no answer in time"}
+        value["on_timeout"] = {"wrong": 1} if state.get("broken") else {"data": "no answer in time"}
     reply = interrupt(value, response_schema=_REPLY_SCHEMA)
     return {"answer": reply["data"]}
 
@@ -583,6 +585,22 @@ def test_a_human_answer_after_the_deadline_is_refused(
     (item,) = inbox.pending()
     assert item.thread_id == overdue
     assert graph.get_state(_config(overdue)).values["answer"] == ""
+
+
+def test_one_bad_timeout_answer_does_not_stop_the_sweep(
+    checkpointer: BaseCheckpointSaver[Any],
+) -> None:
+    graph = _deadlines(checkpointer)
+    broken = _new_thread()
+    graph.invoke({"timeout": 0, "answer": "", "broken": True}, _config(broken))
+    (fine,) = _start_deadlines(graph, [0])
+    inbox = Inbox(graph)
+
+    with pytest.raises(InvalidResumeError):
+        inbox.expire()
+
+    assert graph.get_state(_config(fine)).values["answer"] == "no answer in time"
+    assert [i.thread_id for i in inbox.pending()] == [broken]
 
 
 def test_expire_skips_a_request_another_reviewer_holds(

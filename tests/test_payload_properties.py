@@ -8,7 +8,7 @@ leaves the thread at the same checkpoint with the same pending interrupt.
 from __future__ import annotations
 
 import uuid
-from datetime import date  # noqa: TC003 - pydantic reads Profile's annotations at runtime
+from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
 import pytest

@@ -6,7 +6,7 @@ type-check: when it starts to, mypy reports the ignore as unused and this file f
 
 from __future__ import annotations
 
-from datetime import date  # noqa: TC003 - pydantic reads Profile's annotations at runtime
+from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
 from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
@@ -104,7 +104,12 @@ human_assistance_tool(response_model=Profile, on_reply=on_other)  # type: ignore
 human_assistance_tool(on_reply=on_profile)  # type: ignore[arg-type]
 human_assistance_tool("ask")  # type: ignore[call-overload]
 
-request: HumanAssistanceRequest = {"type": "human_assistance", "query": "?", "tool_call_id": "c"}
+request: HumanAssistanceRequest = {
+    "type": "human_assistance",
+    "query": "?",
+    "tool_call_id": "c",
+    "name": "human_assistance",
+}
 wrong_request: HumanAssistanceRequest = {"type": "approval", "query": "?", "tool_call_id": "c"}  # type: ignore[typeddict-item]
 
 # --- build_hitl_graph ---------------------------------------------------------------------

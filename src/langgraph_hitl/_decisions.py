@@ -29,7 +29,6 @@ from pydantic import (
     create_model,
     model_validator,
 )
-from typing_extensions import Self
 
 from ._deadline import check_answer
 
@@ -40,6 +39,7 @@ if TYPE_CHECKING:
     from pydantic import GetJsonSchemaHandler
     from pydantic.json_schema import JsonSchemaValue
     from pydantic_core import CoreSchema
+    from typing_extensions import Self
 
 __all__ = [
     "DECISION_TYPES",

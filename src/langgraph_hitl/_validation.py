@@ -27,7 +27,8 @@ from ._errors import FieldError, InvalidResumeError
 __all__ = ["dump_answer", "register_schema", "schema_key", "validate_answer"]
 
 _lock = threading.Lock()
-_registered: dict[str, TypeAdapter[Any]] = {}
+_registered: dict[str, TypeAdapter[Any] | None] = {}
+"""Schema text -> the adapter it was published from; None when two unrelated types share it."""
 
 
 def schema_key(schema: Mapping[str, Any]) -> str:
@@ -36,9 +37,29 @@ def schema_key(schema: Mapping[str, Any]) -> str:
 
 
 def register_schema(adapter: TypeAdapter[Any], schema: dict[str, Any]) -> None:
-    """Remember that `schema` was published from `adapter`, to validate with pydantic."""
+    """Remember that `schema` was published from `adapter`, to validate with pydantic.
+
+    Two unrelated types can publish the same JSON schema yet validate differently (custom
+    validators); such a schema is then checked with `jsonschema` only, never with the
+    wrong type. The same type made again (a tool factory called twice) is not a conflict.
+    """
+    key = schema_key(schema)
     with _lock:
-        _registered[schema_key(schema)] = adapter
+        if key in _registered and not _same_type(_registered[key], adapter):
+            _registered[key] = None
+        else:
+            _registered[key] = adapter
+
+
+def _same_type(known: TypeAdapter[Any] | None, new: TypeAdapter[Any]) -> bool:
+    if known is None:
+        return False
+    a, b = getattr(known, "_type", None), getattr(new, "_type", None)
+    return a is b or (
+        isinstance(a, type)
+        and isinstance(b, type)
+        and (a.__module__, a.__qualname__) == (b.__module__, b.__qualname__)
+    )
 
 
 def dump_answer(answer: object) -> object:
