@@ -21,7 +21,8 @@ from graphs.mail import OUTBOX_ENV, ask
 from langgraph_hitl._checkpointers import open_checkpointer
 from langgraph_hitl._graphref import GraphSpecError, load_graph
 from langgraph_hitl._inbox import Inbox
-from langgraph_hitl._terminal import Progress, allowed_decisions, text_field
+from langgraph_hitl._review import allowed_decisions, text_field
+from langgraph_hitl._terminal import Progress
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig

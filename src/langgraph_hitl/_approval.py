@@ -17,7 +17,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.tools import tool as as_tool
 from langgraph.errors import GraphInterrupt
 from langgraph.types import Command, interrupt
-from pydantic import BaseModel, PrivateAttr, RootModel, TypeAdapter
+from pydantic import BaseModel, PrivateAttr, RootModel, TypeAdapter, ValidationError
 from typing_extensions import NotRequired, TypedDict
 
 from ._audit import AUDIT_KEY, TOOL_ARTIFACT_KEY, AuditRecord, now
@@ -138,6 +138,15 @@ class _Gate:
             else reviewers,
         )
         adapter: TypeAdapter[Any] = TypeAdapter(self.root)
+        if on_timeout is not None:
+            # Checked now, as the tool will check it at expiry (an edit's name and args too).
+            try:
+                adapter.validate_python(on_timeout)
+            except ValidationError as exc:
+                raise ValueError(
+                    f"on_timeout={on_timeout!r} is not a decision tool {tool.name!r} accepts: "
+                    + "; ".join(e["msg"] for e in exc.errors(include_url=False))
+                ) from exc
         schema = adapter.json_schema()
         register_schema(adapter, schema)
         # Kept as text: each interrupt publishes a fresh copy, which nobody can alter.
@@ -258,7 +267,10 @@ class _Gate:
             original_args=args,
             executed_args=executed,
             decided_at=now(),
-            source="timeout" if decision.reviewer == TIMEOUT_REVIEWER else "human",
+            # Only a tool with a deadline lets that name through as the system's.
+            source="timeout"
+            if self.timeout is not None and decision.reviewer == TIMEOUT_REVIEWER
+            else "human",
         ).to_json()
 
     def finish(self, result: Any, original: ToolCall, ran: ToolCall, decision: Decided) -> Any:
@@ -429,6 +441,11 @@ def _timeout_decision(
             raise ValueError("on_timeout needs a timeout=timedelta(...) to know when to apply.")
         return None
     if on_timeout is None:
+        if "reject" not in allowed:
+            raise ValueError(
+                f"A timeout rejects the call by default, but allowed_decisions={list(allowed)} "
+                "has no 'reject': pass on_timeout= one of the allowed decisions."
+            )
         on_timeout = Reject(message="No reviewer answered before the deadline.")
     sent = dump_answer(on_timeout)
     if not isinstance(sent, dict) or sent.get("type") not in allowed:

@@ -5,12 +5,12 @@ value. The deadline is computed from the time of the checkpoint the paused step 
 from, so it is the same on every re-run of the tool (a resumed node runs from its start).
 
 The rules, checked while LangGraph validates the resume value (so a refused answer saves
-nothing):
+nothing), and again by `resume()` before anything is sent:
 
 - before the deadline, anyone allowed by the schema may answer, but not as the system
-  (`reviewer == TIMEOUT_REVIEWER`);
+  (`reviewer == TIMEOUT_REVIEWER`): a `TimeoutTooEarlyError`;
 - from the deadline on, only the published `on_timeout` answer is accepted (sent by
-  `Inbox.expire`), so a late human answer is refused with a clear error.
+  `Inbox.expire`), so a late human answer is refused with a `RequestExpiredError`.
 """
 
 from __future__ import annotations
@@ -23,20 +23,32 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from langgraph.config import get_config
+from pydantic import ValidationError
 
+from ._errors import InvalidResumeError, RequestExpiredError
 from ._validation import dump_answer
 
 __all__ = [
     "TIMEOUT_REVIEWER",
     "Deadline",
+    "TimeoutTooEarlyError",
     "active",
     "check_answer",
+    "expired_refusal",
     "is_timeout_answer",
     "task_deadline",
 ]
 
 TIMEOUT_REVIEWER = "langgraph-hitl:timeout"
 """The `reviewer` of a decision applied by `Inbox.expire` when a request's deadline passed."""
+
+
+class TimeoutTooEarlyError(InvalidResumeError):
+    """A decision sent as the system (`TIMEOUT_REVIEWER`) before the request's deadline.
+
+    `Inbox.expire(now=...)` with a `now` later than the clock meets it for approvals: it
+    skips them, since their tool will not take a timeout decision early.
+    """
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -56,7 +68,8 @@ _current: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar(
 
 def task_deadline(timeout: timedelta) -> datetime:
     """The deadline of the running task: its step's checkpoint time plus `timeout`."""
-    from ._inbox import checkpoint_time  # the inbox imports the resume path, which imports us
+    # Lazily: the index module brings the inbox's database code, which a tool does not need.
+    from ._index import checkpoint_time
 
     configurable: Mapping[str, Any] = get_config().get("configurable", {})
     checkpoint_map = configurable.get("checkpoint_map") or {}
@@ -79,10 +92,6 @@ def active(deadline: Deadline | None) -> Iterator[None]:
 
 def is_timeout_answer(answer: object, expected: object) -> bool:
     """Whether `answer` is the request's published `on_timeout` answer."""
-    return _same(answer, expected)
-
-
-def _same(answer: object, expected: object) -> bool:
     sent = dump_answer(answer)
     if isinstance(sent, Mapping) and isinstance(expected, Mapping):
         return {k: v for k, v in sent.items() if v is not None} == {
@@ -91,8 +100,30 @@ def _same(answer: object, expected: object) -> bool:
     return sent == expected
 
 
+def early_message(expires_at: datetime) -> str:
+    """Why a decision as the system is refused before the deadline."""
+    return (
+        f"reviewer {TIMEOUT_REVIEWER!r} applies the timeout answer, which is only accepted "
+        f"from {expires_at.isoformat()} on; answer as a reviewer."
+    )
+
+
+def late_message(expires_at: datetime, on_timeout: object) -> str:
+    """Why a human answer is refused from the deadline on."""
+    return (
+        f"the request expired at {expires_at.isoformat()}: a human answer is no longer "
+        f"accepted; only its on_timeout answer {on_timeout!r} applies (Inbox.expire sends it)."
+    )
+
+
 def check_answer(answer: object, *, reviewer: str | None, now: datetime | None = None) -> None:
-    """Refuse an answer that breaks the deadline rules (raises ValueError)."""
+    """Refuse an answer that breaks the deadline rules of the tool that validates it.
+
+    Raises:
+        ValueError: A decision as the system before the deadline.
+        RequestExpiredError: Any other answer from the deadline on (a `ValueError` too, so
+            pydantic reports both as a validation error of the resume value).
+    """
     deadline = _current.get()
     if deadline is None:
         # Not inside a tool that has a deadline (e.g. a client checking an answer before
@@ -101,13 +132,17 @@ def check_answer(answer: object, *, reviewer: str | None, now: datetime | None =
     moment = now or datetime.now(timezone.utc)
     expired = moment >= deadline.expires_at
     if reviewer == TIMEOUT_REVIEWER and not expired:
-        raise ValueError(
-            f"reviewer {TIMEOUT_REVIEWER!r} applies the timeout answer, which is only "
-            f"accepted from {deadline.expires_at.isoformat()} on; answer as a reviewer."
-        )
-    if expired and not _same(answer, deadline.on_timeout):
-        raise ValueError(
-            f"the request expired at {deadline.expires_at.isoformat()}: a human answer is "
-            f"no longer accepted; only its on_timeout answer {deadline.on_timeout!r} applies "
-            "(Inbox.expire sends it)."
-        )
+        raise ValueError(early_message(deadline.expires_at))
+    if expired and not is_timeout_answer(answer, deadline.on_timeout):
+        raise RequestExpiredError(late_message(deadline.expires_at, deadline.on_timeout))
+
+
+def expired_refusal(exc: BaseException) -> RequestExpiredError | None:
+    """The deadline refusal inside a graph's validation error of a resume value, if any."""
+    if not isinstance(exc, ValidationError):
+        return None
+    for error in exc.errors(include_url=False):
+        found = (error.get("ctx") or {}).get("error")
+        if isinstance(found, RequestExpiredError):
+            return found
+    return None

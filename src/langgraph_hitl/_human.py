@@ -7,7 +7,7 @@ from typing import Annotated, Any, Generic, Literal, Protocol, TypeVar, overload
 
 from langchain_core.tools import BaseTool, InjectedToolCallId, StructuredTool
 from langgraph.types import Command, interrupt
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from typing_extensions import NotRequired, TypedDict
 
 from ._deadline import Deadline, active, check_answer, task_deadline
@@ -100,7 +100,16 @@ def _timeout_answer(
                 f"{model.__name__} answer to apply when nobody answers in time."
             )
         on_timeout = HumanReply(data="No human answered before the deadline.")
-    sent = dump_answer(model.model_validate(dump_answer(on_timeout)))
+    try:
+        sent = dump_answer(model.model_validate(dump_answer(on_timeout)))
+    except ValidationError as exc:
+        raise ValueError(
+            f"on_timeout={on_timeout!r} is not a valid {model.__name__} answer: "
+            + "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or '(answer)'}: {e['msg']}"
+                for e in exc.errors(include_url=False)
+            )
+        ) from exc
     if not isinstance(sent, dict):
         raise TypeError(f"on_timeout must be a {model.__name__}, got {on_timeout!r}.")
     return sent

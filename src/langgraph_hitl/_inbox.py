@@ -16,16 +16,17 @@ checkpointers take the exact path for every thread.
 from __future__ import annotations
 
 import asyncio
-import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from xxhash import xxh3_128_hexdigest
 
+from ._claims import Heartbeat, arenew_forever
+from ._deadline import TimeoutTooEarlyError
 from ._errors import (
     NoPendingInterruptError,
     RequestExpiredError,
@@ -124,29 +125,6 @@ def _stamped(item: PendingInterrupt) -> PendingInterrupt:
         return item
     created = checkpoint_time(item.checkpoint_id)
     return item if created is None else replace(item, created_at=created)
-
-
-class _Heartbeat:
-    """Renews a claim every third of its lease while an answer runs (in a thread)."""
-
-    def __init__(self, renew: Callable[[], None], lease: float) -> None:
-        self._renew = renew
-        self._every = max(lease / 3, 0.01)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="langgraph-hitl-claim", daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._every):
-            # A missed renewal only shortens the lease; the next one may well succeed.
-            with suppress(Exception):
-                self._renew()
-
-    def __enter__(self) -> None:
-        self._thread.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 class Inbox(Generic[OutputT]):
@@ -389,7 +367,7 @@ class Inbox(Generic[OutputT]):
         if not self._backend.claim(thread_id, ids, owner, lease):
             raise self._busy(ids, thread_id)
         try:
-            with _Heartbeat(lambda: self._backend.renew(thread_id, owner, lease), lease):
+            with Heartbeat(lambda: self._backend.renew(thread_id, owner, lease), lease):
                 yield
         finally:
             self._backend.release(thread_id, owner)
@@ -498,7 +476,9 @@ class Inbox(Generic[OutputT]):
         lease = self.lease.total_seconds()
         if not await self._abackend.claim(thread_id, ids, owner, lease):
             raise self._busy(ids, thread_id)
-        heartbeat = asyncio.create_task(self._arenew(thread_id, owner, lease))
+        heartbeat = asyncio.create_task(
+            arenew_forever(self._abackend.claims, thread_id, owner, lease)
+        )
         try:
             after = await aread_wait(self.graph, config)
             self._check_still(before, ids, after, thread_id)
@@ -507,12 +487,6 @@ class Inbox(Generic[OutputT]):
             heartbeat.cancel()
             await asyncio.gather(heartbeat, return_exceptions=True)
             await self._abackend.release(thread_id, owner)
-
-    async def _arenew(self, thread_id: str, owner: str, lease: float) -> None:
-        while True:
-            await asyncio.sleep(max(lease / 3, 0.01))
-            with suppress(Exception):
-                await self._abackend.renew(thread_id, owner, lease)
 
     # -- deadlines -----------------------------------------------------------------------
 
@@ -523,9 +497,11 @@ class Inbox(Generic[OutputT]):
 
         A request is overdue when its `expires_at` is at or before `now` (default: the
         current time) and its value carries an `on_timeout` answer. The answer is sent as
-        the system's, with every guarantee of `resume()`; the tool itself checks the
-        deadline against the real clock, so a `now` in the future does not expire a
-        tool's request early.
+        the system's, with every guarantee of `resume()`. An approval tool checks its
+        deadline against the real clock and takes no timeout decision before it, so a
+        `now` in the future skips approvals that are not overdue yet (a human-assistance
+        request, or an interrupt of your own, cannot tell the system from a human, and
+        is answered).
 
         Returns:
             The requests that were answered. A request another reviewer is answering, or
@@ -550,6 +526,8 @@ class Inbox(Generic[OutputT]):
                 done.append(item)
             except (ResumeConflictError, UnknownInterruptError, NoPendingInterruptError):
                 pass  # answered by someone else since it was listed
+            except TimeoutTooEarlyError:
+                pass  # a `now` ahead of the clock: an approval takes no timeout decision early
             except Exception as exc:
                 failed.append(exc)
             if on_progress is not None:
@@ -579,6 +557,8 @@ class Inbox(Generic[OutputT]):
                 )
                 done.append(item)
             except (ResumeConflictError, UnknownInterruptError, NoPendingInterruptError):
+                pass
+            except TimeoutTooEarlyError:
                 pass
             except Exception as exc:
                 failed.append(exc)

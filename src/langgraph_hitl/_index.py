@@ -1,4 +1,4 @@
-"""Where the inbox reads the checkpointer's own tables, and keeps reviewers' claims.
+"""Where the inbox reads the checkpointer's own tables: one query for every pending request.
 
 Listing. A task that paused saves an `__interrupt__` write at the checkpoint its step
 started from; a task that finished saves at least one output write beside it (LangGraph's
@@ -10,31 +10,41 @@ never with all checkpoints. Tables and columns are those of `SqliteSaver` (`writ
 `checkpoints`) and `PostgresSaver` (`checkpoint_writes`, `checkpoints`), both with
 `task_path` (langgraph-checkpoint-sqlite/-postgres 3.x).
 
-Claiming. Before a reviewer's answer is sent, its interrupts are claimed in a table beside
-the checkpoints (`hitl_claims`), in the same database, so two processes cannot both act on
-one request. A claim carries its own expiry (its lease), renewed while the answer runs: a
-reviewer that died mid-answer blocks nobody for longer than one lease. Checkpointers this
-module does not know get claims that hold within one process only.
+A backend per checkpointer kind lists (`pending_rows`) and claims (`_claims`, in the same
+database). Checkpointers this module does not know list nothing here (the inbox reads
+their threads one by one) and get claims that hold within one process only.
 """
 
 from __future__ import annotations
 
-import asyncio
 import gc
-import sqlite3
-import threading
-import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import ormsgpack
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.types import Interrupt
 
+from ._claims import (
+    PG_LOCK_NS,
+    PG_TABLE,
+    SQLITE_TABLE,
+    AsyncClaims,
+    AsyncPostgresClaims,
+    Claims,
+    PostgresClaims,
+    ProcessClaims,
+    SqliteClaims,
+    Threaded,
+    sqlite_file,
+)
+
 if TYPE_CHECKING:
+    import sqlite3
+    import threading
     from collections.abc import Iterator, Sequence
 
     from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -104,10 +114,6 @@ _SQLITE_INDEX = (
     "CREATE INDEX IF NOT EXISTS hitl_pending_interrupts ON writes (thread_id, checkpoint_id) "
     "WHERE channel = '__interrupt__' AND checkpoint_ns = ''"
 )
-_SQLITE_CLAIMS = (
-    "CREATE TABLE IF NOT EXISTS hitl_claims (thread_id TEXT NOT NULL, interrupt_id TEXT NOT NULL, "
-    "owner TEXT NOT NULL, expires_at REAL NOT NULL, PRIMARY KEY (thread_id, interrupt_id))"
-)
 _PG_INDEX_NAME = "hitl_pending_interrupts"
 # CONCURRENTLY: building it on a large, live checkpoint_writes table must not block writers.
 _PG_INDEX = (
@@ -115,31 +121,9 @@ _PG_INDEX = (
     "(thread_id, checkpoint_id) WHERE channel = '__interrupt__' AND checkpoint_ns = ''"
 )
 _PG_HAS_INDEX = "SELECT 1 FROM pg_indexes WHERE indexname = %s AND schemaname = current_schema()"
-_PG_CLAIMS = (
-    "CREATE TABLE IF NOT EXISTS hitl_claims (thread_id TEXT NOT NULL, interrupt_id TEXT NOT NULL, "
-    "owner TEXT NOT NULL, expires_at DOUBLE PRECISION NOT NULL, "
-    "PRIMARY KEY (thread_id, interrupt_id))"
-)
-# Advisory lock keys (two int4): one namespace for this library, one key per purpose.
-_PG_LOCK_NS = 0x48495450  # "HITP"
+# Advisory lock keys under this library's namespace (`_claims.PG_LOCK_NS`).
 _PG_SETUP_KEY = 1
 _PG_INDEX_KEY = 2
-_PG_NOW = "extract(epoch from clock_timestamp())"
-_PG_LOCK = "SELECT pg_advisory_xact_lock(%s, hashtext(%s))"
-_PG_HELD = (
-    "SELECT 1 FROM hitl_claims WHERE thread_id = %s AND interrupt_id = ANY(%s) "
-    f"AND owner <> %s AND expires_at > {_PG_NOW}"
-)
-_PG_PURGE = f"DELETE FROM hitl_claims WHERE thread_id = %s AND expires_at <= {_PG_NOW}"
-_PG_INSERT = (
-    f"INSERT INTO hitl_claims VALUES (%s, %s, %s, {_PG_NOW} + %s) "
-    "ON CONFLICT (thread_id, interrupt_id) "
-    "DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at"
-)
-_PG_RENEW = (
-    f"UPDATE hitl_claims SET expires_at = {_PG_NOW} + %s WHERE thread_id = %s AND owner = %s"
-)
-_PG_RELEASE = "DELETE FROM hitl_claims WHERE thread_id = %s AND owner = %s"
 
 
 class _NotPlain(Exception):
@@ -250,111 +234,6 @@ def _pg_rows(fetched: Sequence[Any]) -> list[tuple[Any, ...]]:
     ]
 
 
-# -- claims ------------------------------------------------------------------------------
-
-
-class _ProcessClaims:
-    """Claims held in this process only (one table for every in-memory checkpointer)."""
-
-    _claims: ClassVar[dict[tuple[str, str], tuple[str, float]]] = {}
-    _lock: ClassVar[threading.Lock] = threading.Lock()
-
-    def claim(self, thread_id: str, ids: Sequence[str], owner: str, lease: float) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            for interrupt_id in ids:
-                held = self._claims.get((thread_id, interrupt_id))
-                if held is not None and held[0] != owner and held[1] > now:
-                    return False
-            for interrupt_id in ids:
-                self._claims[(thread_id, interrupt_id)] = (owner, now + lease)
-        return True
-
-    def renew(self, thread_id: str, owner: str, lease: float) -> None:
-        until = time.monotonic() + lease
-        with self._lock:
-            for key, (held, _) in list(self._claims.items()):
-                if key[0] == thread_id and held == owner:
-                    self._claims[key] = (owner, until)
-
-    def release(self, thread_id: str, owner: str) -> None:
-        with self._lock:
-            for key in [k for k, v in self._claims.items() if k[0] == thread_id and v[0] == owner]:
-                del self._claims[key]
-
-
-class _SqliteClaims:
-    """Claims in the SQLite file, each step on a short-lived connection of its own.
-
-    Its own connection, so a claim never mixes with a transaction of the saver's
-    connection, and so the heartbeat may renew it from another thread.
-    """
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def _connect(self) -> sqlite3.Connection:
-        # isolation_level=None: transactions are exactly the BEGIN/COMMIT written below.
-        return sqlite3.connect(self.path, timeout=30, isolation_level=None)
-
-    def claim(self, thread_id: str, ids: Sequence[str], owner: str, lease: float) -> bool:
-        conn = self._connect()
-        try:
-            # BEGIN IMMEDIATE takes SQLite's write lock: other processes wait, so the
-            # check and the insert below are one atomic step across processes.
-            conn.execute("BEGIN IMMEDIATE")
-            now = time.time()
-            marks = ", ".join("?" for _ in ids)
-            held = conn.execute(
-                f"SELECT 1 FROM hitl_claims WHERE thread_id = ? AND interrupt_id IN ({marks}) "
-                "AND owner <> ? AND expires_at > ?",
-                (thread_id, *ids, owner, now),
-            ).fetchone()
-            if held is not None:
-                conn.execute("ROLLBACK")
-                return False
-            conn.execute(
-                "DELETE FROM hitl_claims WHERE thread_id = ? AND expires_at <= ?", (thread_id, now)
-            )
-            conn.executemany(
-                "INSERT OR REPLACE INTO hitl_claims VALUES (?, ?, ?, ?)",
-                [(thread_id, interrupt_id, owner, now + lease) for interrupt_id in ids],
-            )
-            conn.execute("COMMIT")
-            return True
-        finally:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            conn.close()
-
-    def renew(self, thread_id: str, owner: str, lease: float) -> None:
-        conn = self._connect()
-        try:
-            conn.execute(
-                "UPDATE hitl_claims SET expires_at = ? WHERE thread_id = ? AND owner = ?",
-                (time.time() + lease, thread_id, owner),
-            )
-        finally:
-            conn.close()
-
-    def release(self, thread_id: str, owner: str) -> None:
-        conn = self._connect()
-        try:
-            conn.execute(
-                "DELETE FROM hitl_claims WHERE thread_id = ? AND owner = ?", (thread_id, owner)
-            )
-        finally:
-            conn.close()
-
-
-def _sqlite_file(rows: Sequence[Sequence[Any]]) -> str | None:
-    """The main database's file from `PRAGMA database_list`; None for an in-memory one."""
-    for row in rows:
-        if row[1] == "main" and row[2]:
-            return str(row[2])
-    return None
-
-
 # -- sync backends -----------------------------------------------------------------------
 
 
@@ -366,7 +245,7 @@ class Backend:
 
     def __init__(self, saver: BaseCheckpointSaver[Any]) -> None:
         self.saver = saver
-        self.claims: _ProcessClaims | _SqliteClaims = _ProcessClaims()
+        self.claims: Claims = ProcessClaims()
 
     def setup(self) -> None:
         """Create what the backend needs (idempotent)."""
@@ -380,7 +259,7 @@ class Backend:
         return self.claims.claim(thread_id, ids, owner, lease)
 
     def renew(self, thread_id: str, owner: str, lease: float) -> None:
-        """Extend the claims `owner` holds on the thread by `lease` seconds from now."""
+        """Extend the claims `owner` holds on the thread to `lease` seconds from now."""
         self.claims.renew(thread_id, owner, lease)
 
     def release(self, thread_id: str, owner: str) -> None:
@@ -398,15 +277,15 @@ class SqliteBackend(Backend):
         self.conn: sqlite3.Connection = saver.conn  # type: ignore[attr-defined]
         self.lock: threading.Lock = saver.lock  # type: ignore[attr-defined]
         with self.lock:
-            path = _sqlite_file(self.conn.execute("PRAGMA database_list").fetchall())
-        if path is not None:
-            self.claims = _SqliteClaims(path)
+            path = sqlite_file(self.conn.execute("PRAGMA database_list").fetchall())
+        if path is not None:  # an in-memory database lives in this process only
+            self.claims = SqliteClaims(path)
 
     def setup(self) -> None:
         self.saver.setup()  # type: ignore[attr-defined]
         with self.lock:
             self.conn.execute(_SQLITE_INDEX)
-            self.conn.execute(_SQLITE_CLAIMS)
+            self.conn.execute(SQLITE_TABLE)
             self.conn.commit()
 
     def pending_rows(self, thread_id: str | None = None) -> list[PendingRow]:
@@ -423,6 +302,10 @@ class PostgresBackend(Backend):
 
     lists_pending = True
 
+    def __init__(self, saver: BaseCheckpointSaver[Any]) -> None:
+        super().__init__(saver)
+        self.claims = PostgresClaims(self._cursor)
+
     def _cursor(self) -> Any:
         return self.saver._cursor()  # type: ignore[attr-defined]
 
@@ -431,20 +314,20 @@ class PostgresBackend(Backend):
         with self._cursor() as cur:
             with cur.connection.transaction():
                 # Two processes creating the table at once would race in the catalog.
-                cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_PG_LOCK_NS, _PG_SETUP_KEY))
-                cur.execute(_PG_CLAIMS)
+                cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (PG_LOCK_NS, _PG_SETUP_KEY))
+                cur.execute(PG_TABLE)
             cur.execute(_PG_HAS_INDEX, (_PG_INDEX_NAME,))
             if cur.fetchone() is not None:
                 return
             # Whoever holds the lock builds the index; the others list without it meanwhile.
-            cur.execute("SELECT pg_try_advisory_lock(%s, %s) AS ok", (_PG_LOCK_NS, _PG_INDEX_KEY))
+            cur.execute("SELECT pg_try_advisory_lock(%s, %s) AS ok", (PG_LOCK_NS, _PG_INDEX_KEY))
             row = cur.fetchone()
             if not (row and row["ok"]):
                 return
             try:
                 cur.execute(_PG_INDEX)
             finally:
-                cur.execute("SELECT pg_advisory_unlock(%s, %s)", (_PG_LOCK_NS, _PG_INDEX_KEY))
+                cur.execute("SELECT pg_advisory_unlock(%s, %s)", (PG_LOCK_NS, _PG_INDEX_KEY))
 
     def pending_rows(self, thread_id: str | None = None) -> list[PendingRow]:
         sql = _pending_sql(
@@ -454,30 +337,6 @@ class PostgresBackend(Backend):
             cur.execute(sql, () if thread_id is None else (thread_id,))
             raw = _pg_rows(cur.fetchall())
         return _decode(self.saver, raw)
-
-    def claim(self, thread_id: str, ids: Sequence[str], owner: str, lease: float) -> bool:
-        from psycopg import Rollback
-
-        claimed = False
-        with self._cursor() as cur, cur.connection.transaction() as tx:
-            # One transaction-scoped lock per thread serializes claimers of that thread.
-            cur.execute(_PG_LOCK, (_PG_LOCK_NS, thread_id))
-            cur.execute(_PG_HELD, (thread_id, list(ids), owner))
-            if cur.fetchall():
-                # Leaves the block rolled back (and unlocked); psycopg swallows it.
-                raise Rollback(tx)
-            cur.execute(_PG_PURGE, (thread_id,))
-            cur.executemany(_PG_INSERT, [(thread_id, i, owner, lease) for i in ids])
-            claimed = True
-        return claimed
-
-    def renew(self, thread_id: str, owner: str, lease: float) -> None:
-        with self._cursor() as cur:
-            cur.execute(_PG_RENEW, (lease, thread_id, owner))
-
-    def release(self, thread_id: str, owner: str) -> None:
-        with self._cursor() as cur:
-            cur.execute(_PG_RELEASE, (thread_id, owner))
 
 
 def backend_for(saver: BaseCheckpointSaver[Any]) -> Backend:
@@ -505,7 +364,7 @@ class AsyncBackend:
 
     def __init__(self, saver: BaseCheckpointSaver[Any]) -> None:
         self.saver = saver
-        self.claims: _ProcessClaims | _SqliteClaims = _ProcessClaims()
+        self.claims: AsyncClaims = Threaded(ProcessClaims())
 
     async def setup(self) -> None:
         """Create what the backend needs (idempotent)."""
@@ -516,23 +375,15 @@ class AsyncBackend:
 
     async def claim(self, thread_id: str, ids: Sequence[str], owner: str, lease: float) -> bool:
         """Claim every id for `owner` for `lease` seconds, or none of them."""
-        if isinstance(self.claims, _SqliteClaims):
-            return await asyncio.to_thread(self.claims.claim, thread_id, ids, owner, lease)
-        return self.claims.claim(thread_id, ids, owner, lease)
+        return await self.claims.claim(thread_id, ids, owner, lease)
 
     async def renew(self, thread_id: str, owner: str, lease: float) -> None:
-        """Extend the claims `owner` holds on the thread by `lease` seconds from now."""
-        if isinstance(self.claims, _SqliteClaims):
-            await asyncio.to_thread(self.claims.renew, thread_id, owner, lease)
-        else:
-            self.claims.renew(thread_id, owner, lease)
+        """Extend the claims `owner` holds on the thread to `lease` seconds from now."""
+        await self.claims.renew(thread_id, owner, lease)
 
     async def release(self, thread_id: str, owner: str) -> None:
         """Drop the claims `owner` holds on the thread."""
-        if isinstance(self.claims, _SqliteClaims):
-            await asyncio.to_thread(self.claims.release, thread_id, owner)
-        else:
-            self.claims.release(thread_id, owner)
+        await self.claims.release(thread_id, owner)
 
 
 class AsyncSqliteBackend(AsyncBackend):
@@ -550,11 +401,11 @@ class AsyncSqliteBackend(AsyncBackend):
 
     async def setup(self) -> None:
         await self.saver.setup()  # type: ignore[attr-defined]
-        path = _sqlite_file(await self._fetch("PRAGMA database_list"))
+        path = sqlite_file(await self._fetch("PRAGMA database_list"))
         if path is not None:
-            self.claims = _SqliteClaims(path)
+            self.claims = Threaded(SqliteClaims(path))
         await self._fetch(_SQLITE_INDEX)
-        await self._fetch(_SQLITE_CLAIMS)
+        await self._fetch(SQLITE_TABLE)
 
     async def pending_rows(self, thread_id: str | None = None) -> list[PendingRow]:
         sql = _pending_sql(
@@ -569,6 +420,10 @@ class AsyncPostgresBackend(AsyncBackend):
 
     lists_pending = True
 
+    def __init__(self, saver: BaseCheckpointSaver[Any]) -> None:
+        super().__init__(saver)
+        self.claims = AsyncPostgresClaims(self._cursor)
+
     def _cursor(self) -> Any:
         return self.saver._cursor()  # type: ignore[attr-defined]
 
@@ -577,14 +432,14 @@ class AsyncPostgresBackend(AsyncBackend):
         async with self._cursor() as cur:
             async with cur.connection.transaction():
                 await cur.execute(
-                    "SELECT pg_advisory_xact_lock(%s, %s)", (_PG_LOCK_NS, _PG_SETUP_KEY)
+                    "SELECT pg_advisory_xact_lock(%s, %s)", (PG_LOCK_NS, _PG_SETUP_KEY)
                 )
-                await cur.execute(_PG_CLAIMS)
+                await cur.execute(PG_TABLE)
             await cur.execute(_PG_HAS_INDEX, (_PG_INDEX_NAME,))
             if await cur.fetchone() is not None:
                 return
             await cur.execute(
-                "SELECT pg_try_advisory_lock(%s, %s) AS ok", (_PG_LOCK_NS, _PG_INDEX_KEY)
+                "SELECT pg_try_advisory_lock(%s, %s) AS ok", (PG_LOCK_NS, _PG_INDEX_KEY)
             )
             row = await cur.fetchone()
             if not (row and row["ok"]):
@@ -592,7 +447,7 @@ class AsyncPostgresBackend(AsyncBackend):
             try:
                 await cur.execute(_PG_INDEX)
             finally:
-                await cur.execute("SELECT pg_advisory_unlock(%s, %s)", (_PG_LOCK_NS, _PG_INDEX_KEY))
+                await cur.execute("SELECT pg_advisory_unlock(%s, %s)", (PG_LOCK_NS, _PG_INDEX_KEY))
 
     async def pending_rows(self, thread_id: str | None = None) -> list[PendingRow]:
         sql = _pending_sql(
@@ -602,28 +457,6 @@ class AsyncPostgresBackend(AsyncBackend):
             await cur.execute(sql, () if thread_id is None else (thread_id,))
             raw = _pg_rows(await cur.fetchall())
         return _decode(self.saver, raw)
-
-    async def claim(self, thread_id: str, ids: Sequence[str], owner: str, lease: float) -> bool:
-        from psycopg import Rollback
-
-        claimed = False
-        async with self._cursor() as cur, cur.connection.transaction() as tx:
-            await cur.execute(_PG_LOCK, (_PG_LOCK_NS, thread_id))
-            await cur.execute(_PG_HELD, (thread_id, list(ids), owner))
-            if await cur.fetchall():
-                raise Rollback(tx)
-            await cur.execute(_PG_PURGE, (thread_id,))
-            await cur.executemany(_PG_INSERT, [(thread_id, i, owner, lease) for i in ids])
-            claimed = True
-        return claimed
-
-    async def renew(self, thread_id: str, owner: str, lease: float) -> None:
-        async with self._cursor() as cur:
-            await cur.execute(_PG_RENEW, (lease, thread_id, owner))
-
-    async def release(self, thread_id: str, owner: str) -> None:
-        async with self._cursor() as cur:
-            await cur.execute(_PG_RELEASE, (thread_id, owner))
 
 
 def async_backend_for(saver: BaseCheckpointSaver[Any]) -> AsyncBackend:

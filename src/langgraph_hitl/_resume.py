@@ -38,7 +38,13 @@ from langgraph.errors import is_invalid_resume
 from langgraph.types import Command, GraphOutput
 from pydantic import ValidationError
 
-from ._deadline import is_timeout_answer
+from ._deadline import (
+    TIMEOUT_REVIEWER,
+    TimeoutTooEarlyError,
+    early_message,
+    expired_refusal,
+    is_timeout_answer,
+)
 from ._errors import (
     AmbiguousResumeError,
     FieldError,
@@ -221,10 +227,23 @@ def _command(
 
 
 def _check_deadlines(answered: Sequence[PendingInterrupt], resume: dict[str, object]) -> None:
-    """Refuse, before sending, a human answer to a request whose deadline passed."""
+    """Refuse, before sending, what the deadline rules refuse (see `_deadline`).
+
+    A human answer to a request whose deadline passed, and a decision as the system
+    (`TIMEOUT_REVIEWER`) before it.
+    """
     moment = datetime.now(timezone.utc)
     for p in answered:
-        if p.expires_at is None or moment < p.expires_at:
+        if p.expires_at is None:
+            continue
+        if moment < p.expires_at:
+            sent = resume[p.id]
+            if isinstance(sent, Mapping) and sent.get("reviewer") == TIMEOUT_REVIEWER:
+                raise TimeoutTooEarlyError(
+                    f"Request {p.id!r}{f' on thread {p.thread_id!r}' if p.thread_id else ''}: "
+                    f"{early_message(p.expires_at)} Nothing was sent.",
+                    interrupt_id=p.id,
+                )
             continue
         expected = p.value.get("on_timeout") if isinstance(p.value, dict) else None
         if not is_timeout_answer(resume[p.id], expected):
@@ -337,6 +356,13 @@ def _failure(
     delivered = [i for i in sent if i not in still]
     if isinstance(exc, ValidationError) and is_invalid_resume(exc):
         refused = [i for i in sent if i in still and wait.tasks.get(i) is not None]
+        late = expired_refusal(exc)
+        if late is not None:
+            # The deadline passed between the check before sending and the graph's own.
+            return RequestExpiredError(
+                f"The graph refused the answer: {late} Nothing of it was saved; the "
+                "request is still pending."
+            )
         return _invalid(
             exc, interrupt_id=refused[0] if len(refused) == 1 else None, delivered=delivered
         )

@@ -1,0 +1,403 @@
+"""`langgraph-hitl review`: walk through pending requests and answer them on stdin.
+
+Each request is shown (tool, arguments, description, expiry; for a question, the query),
+then its decision or answer is asked for: an approval offers only the decisions the
+request allows, a question takes text into its schema's single string field (or JSON),
+anything else takes JSON. The answer is checked against the request's schema before
+anything is sent, and asked again when it does not fit. Answers go through
+`Inbox.resume`, so a request another reviewer answered first is reported and skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ._errors import (
+    HITLError,
+    InvalidResumeError,
+    NoPendingInterruptError,
+    RequestExpiredError,
+    ResumeConflictError,
+    ResumeFailedError,
+    UnknownInterruptError,
+)
+from ._graphref import GraphSpecError
+from ._inbox import Inbox
+from ._terminal import age_of, compact, expiry_of, fail, fields_of, open_graph
+from ._validation import schema_key, validate_answer
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+
+    from ._pending import PendingInterrupt
+
+__all__ = ["allowed_decisions", "review", "text_field"]
+
+_KEYS = {"approve": "a", "edit": "e", "reject": "r", "respond": "m"}
+_LABELS = {
+    "approve": "[a]pprove",
+    "edit": "[e]dit",
+    "reject": "[r]eject",
+    "respond": "respond with a [m]essage",
+}
+
+
+class _EndOfInput(Exception):
+    """stdin ran out."""
+
+
+# -- reading answers ---------------------------------------------------------------------
+
+
+@dataclass
+class _Console:
+    """Prompts on `out`, answers from `inp`; EOF ends the review."""
+
+    inp: TextIO
+    out: TextIO
+
+    def say(self, text: str = "") -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def ask(self, prompt: str) -> str:
+        self.out.write(prompt)
+        self.out.flush()
+        line = self.inp.readline()
+        if not line:
+            raise _EndOfInput
+        if not self.inp.isatty():
+            # Echo what was read, so a transcript of a scripted review reads as a dialogue.
+            self.out.write(line if line.endswith("\n") else line + "\n")
+        return line.rstrip("\n")
+
+
+def _resolve(schema: Mapping[str, Any], node: object) -> Mapping[str, Any] | None:
+    """`node`, or the definition its local `$ref` points to."""
+    if not isinstance(node, Mapping):
+        return None
+    ref = node.get("$ref")
+    if not isinstance(ref, str):
+        return node
+    if not ref.startswith("#/"):
+        return None
+    target: object = schema
+    for part in ref[2:].split("/"):
+        target = target.get(part) if isinstance(target, Mapping) else None
+    return target if isinstance(target, Mapping) else None
+
+
+def _tags(schema: Mapping[str, Any], node: Mapping[str, Any]) -> list[str]:
+    """The values of `type` an object schema (or a union of them) admits."""
+    mapping = (node.get("discriminator") or {}).get("mapping")
+    if isinstance(mapping, Mapping):
+        return [str(tag) for tag in mapping]
+    for key in ("oneOf", "anyOf"):
+        branches = node.get(key)
+        if isinstance(branches, list):
+            return [tag for b in branches for tag in _tags(schema, _resolve(schema, b) or {})]
+    tag = (node.get("properties") or {}).get("type")
+    if isinstance(tag, Mapping):
+        if "const" in tag:
+            return [str(tag["const"])]
+        if isinstance(tag.get("enum"), list):
+            return [str(v) for v in tag["enum"]]
+    root = _resolve(schema, node) if "$ref" in node else None
+    return _tags(schema, root) if root is not None and root is not node else []
+
+
+def allowed_decisions(item: PendingInterrupt) -> list[str] | None:
+    """The decisions a request admits, when it is a tool approval; None otherwise."""
+    fields = fields_of(item)
+    listed = fields.get("allowed_decisions")
+    if isinstance(listed, list) and listed and all(d in _KEYS for d in listed):
+        return [str(d) for d in listed]
+    schema = item.response_schema
+    if schema is None:
+        return list(_KEYS) if fields.get("type") == "tool_approval" else None
+    tags = _tags(schema, schema)
+    if tags and all(tag in _KEYS for tag in tags):
+        return [tag for tag in _KEYS if tag in tags]
+    return None
+
+
+def text_field(schema: Mapping[str, Any] | None) -> str | None:
+    """The one string field of an object schema (`HumanReply.data`), if it has exactly one."""
+    if schema is None:
+        return None
+    root = _resolve(schema, schema)
+    props = root.get("properties") if root is not None else None
+    if not isinstance(props, Mapping) or len(props) != 1:
+        return None
+    ((name, prop),) = props.items()
+    prop = _resolve(schema, prop)
+    return str(name) if prop is not None and prop.get("type") == "string" else None
+
+
+def _json(text: str) -> tuple[bool, object]:
+    try:
+        return True, json.loads(text)
+    except ValueError:
+        return False, None
+
+
+@dataclass
+class _Review:
+    console: _Console
+    inbox: Inbox[Any]
+    reviewer: str | None
+    answered: int = 0
+    skipped: int = 0
+    taken: int = 0
+    seen: set[str] = field(default_factory=set)
+
+    # What a request asks for --------------------------------------------------------
+
+    def show(self, item: PendingInterrupt, n: int, total: int, now: datetime) -> None:
+        say = self.console.say
+        fields = fields_of(item)
+        say(f"── Request {n} of {total} " + "─" * 40)
+        say(f"thread:      {item.thread_id}")
+        say(f"type:        {item.type or '-'}")
+        say(f"raised:      {age_of(item, now)} ago")
+        if item.expires_at is not None:
+            say(f"expires:     {expiry_of(item, now)} ({item.expires_at.isoformat()})")
+        if "name" in fields:
+            say(f"tool:        {fields['name']}")
+        if "args" in fields:
+            say(f"args:        {compact(fields['args'])}")
+        if isinstance(fields.get("description"), str):
+            lines = str(fields["description"]).splitlines() or [""]
+            say(f"description: {lines[0]}")
+            for line in lines[1:]:
+                say(f"             {line}")
+        if isinstance(fields.get("query"), str):
+            say(f"query:       {fields['query']}")
+        if isinstance(fields.get("reviewers"), list):
+            say(f"reviewers:   {', '.join(map(str, fields['reviewers']))}")
+        if not fields or not {"name", "args", "query", "description"} & set(fields):
+            say(f"value:       {compact(item.value)}")
+
+    # Asking ---------------------------------------------------------------------------
+
+    def _reviewer_for(self, item: PendingInterrupt) -> str | None:
+        names = fields_of(item).get("reviewers")
+        if not isinstance(names, list) or not names:
+            return self.reviewer
+        while self.reviewer not in names:
+            if self.reviewer is not None:
+                self.console.say(f"{self.reviewer!r} may not decide this request.")
+            self.reviewer = self.console.ask(f"Reviewer ({', '.join(map(str, names))}): ").strip()
+        return self.reviewer
+
+    def _signed(self, decision: dict[str, Any], item: PendingInterrupt) -> dict[str, Any]:
+        reviewer = self._reviewer_for(item)
+        schema = item.response_schema
+        if reviewer and (schema is None or '"reviewer"' in schema_key(schema)):
+            decision["reviewer"] = reviewer
+        return decision
+
+    def decide(self, item: PendingInterrupt, allowed: Sequence[str]) -> object | None:
+        """A decision (not yet validated); None to skip. Raises _Quit to stop."""
+        labels = ", ".join(_LABELS[d] for d in allowed)
+        keys = {_KEYS[d]: d for d in allowed} | {d: d for d in allowed}
+        while True:
+            choice = self.console.ask(f"Decision: {labels}, [s]kip, [q]uit? ").strip().lower()
+            if choice in ("s", "skip"):
+                return None
+            if choice in ("q", "quit"):
+                raise _Quit
+            kind = keys.get(choice)
+            if kind is None:
+                self.console.say(f"Please type one of: {', '.join(sorted(keys))}, s, q.")
+                continue
+            decision = self._decision(item, kind)
+            if decision is not None:
+                return self._signed(decision, item)
+
+    def _decision(self, item: PendingInterrupt, kind: str) -> dict[str, Any] | None:
+        fields = fields_of(item)
+        if kind == "approve":
+            return {"type": "approve"}
+        if kind == "edit":
+            self.console.say(f"Current args: {compact(fields.get('args', {}))}")
+            while True:
+                text = self.console.ask("New args (JSON object; empty line to go back): ").strip()
+                if not text:
+                    return None
+                ok, args = _json(text)
+                if ok and isinstance(args, dict):
+                    name = fields.get("name")
+                    return {"type": "edit", "edited_action": {"name": name, "args": args}}
+                self.console.say('That is not a JSON object, e.g. {"to": "ada@example.com"}.')
+        if kind == "reject":
+            message = self.console.ask("Reason for the model (optional, empty for none): ")
+            return {"type": "reject", **({"message": message} if message.strip() else {})}
+        while True:
+            message = self.console.ask("Message (the tool's result for the model): ")
+            if message.strip():
+                return {"type": "respond", "message": message}
+            self.console.say("A response needs a message.")
+
+    def answer(self, item: PendingInterrupt) -> object | None:
+        """A free answer (not yet validated); None to skip. Raises _Quit to stop."""
+        schema = item.response_schema
+        name = text_field(schema)
+        if name is not None:
+            prompt = "Answer (text, or a JSON object; /skip, /quit): "
+        elif schema is None:
+            prompt = "Answer (JSON, or text; /skip, /quit): "
+        else:
+            prompt = "Answer (JSON matching the schema; /skip, /quit): "
+            self.console.say(f"schema:      {compact(schema)}")
+        while True:
+            text = self.console.ask(prompt)
+            command = text.strip().lower()
+            if command == "/skip":
+                return None
+            if command == "/quit":
+                raise _Quit
+            if not text.strip():
+                self.console.say("Please type an answer (or /skip).")
+                continue
+            ok, parsed = _json(text)
+            if name is not None:
+                return parsed if ok and isinstance(parsed, dict) else {name: text}
+            if ok:
+                return parsed
+            if schema is None or schema.get("type") == "string":
+                return text
+            self.console.say("That is not JSON; this request takes a JSON answer.")
+
+    # Sending --------------------------------------------------------------------------
+
+    def review(self, item: PendingInterrupt) -> None:
+        allowed = allowed_decisions(item)
+        while True:
+            answer = self.decide(item, allowed) if allowed else self.answer(item)
+            if answer is None:
+                self.skipped += 1
+                self.console.say("Skipped.")
+                return
+            try:
+                sent = validate_answer(answer, item.response_schema, interrupt_id=item.id)
+            except InvalidResumeError as exc:
+                self._refused(exc)
+                continue
+            if self.send(item, sent):
+                return
+
+    def _refused(self, exc: InvalidResumeError) -> None:
+        self.console.say("Not a valid answer, nothing was sent:")
+        for error in exc.errors or ():
+            self.console.say(f"  - {error}")
+        if not exc.errors:
+            self.console.say(f"  {exc}")
+        self.console.say("Please answer again.")
+
+    def send(self, item: PendingInterrupt, answer: object) -> bool:
+        """Send a valid answer; False when it must be asked again."""
+        assert item.thread_id is not None
+        say = self.console.say
+        try:
+            output = self.inbox.resume(
+                item.thread_id, {item.id: answer}, expect_checkpoint=item.checkpoint_id
+            )
+        except InvalidResumeError as exc:
+            self._refused(exc)
+            return False
+        except (ResumeConflictError, UnknownInterruptError, NoPendingInterruptError) as exc:
+            self.taken += 1
+            say(f"Not sent: another reviewer answered this request first ({exc})")
+            return True
+        except RequestExpiredError as exc:
+            self.skipped += 1
+            say(f"Not sent: {exc}")
+            return True
+        except ResumeFailedError as exc:
+            self.skipped += 1
+            say(f"The graph failed with this answer; it was taken back and waits again: {exc}")
+            return True
+        except (HITLError, Exception) as exc:
+            self.skipped += 1
+            say(f"The graph failed: {type(exc).__name__}: {exc}")
+            return True
+        self.answered += 1
+        more = len(output.interrupts)
+        after = (
+            f"the thread now waits for {more} more request{'s' if more != 1 else ''}"
+            if more
+            else "the thread went on"
+        )
+        say(f"Sent: {after}.")
+        return True
+
+
+class _Quit(Exception):
+    """The reviewer asked to stop."""
+
+
+def _walk(session: _Review, thread: str | None) -> None:
+    console = session.console
+    while True:
+        items = [i for i in session.inbox.pending(thread_id=thread) if i.id not in session.seen]
+        if not items:
+            return
+        for n, item in enumerate(items, 1):
+            session.seen.add(item.id)
+            now = datetime.now(timezone.utc)
+            assert item.thread_id is not None
+            still = {p.id for p in session.inbox.pending(thread_id=item.thread_id)}
+            if item.id not in still:
+                session.taken += 1
+                console.say(f"(request {item.id} on {item.thread_id} was answered meanwhile)")
+                continue
+            session.show(item, n, len(items), now)
+            if item.expires_at is not None and item.expires_at <= now:
+                session.skipped += 1
+                console.say(
+                    "Expired: a human answer is no longer accepted; its on_timeout answer "
+                    "applies (`langgraph-hitl expire`)."
+                )
+                continue
+            session.review(item)
+            console.say()
+
+
+def review(
+    args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO | None = None
+) -> int:
+    """Run `langgraph-hitl review` with `args`, reading `stdin` and writing `stdout`."""
+    console = _Console(stdin or sys.stdin, stdout or sys.stdout)
+    try:
+        with open_graph(args) as graph:
+            session = _Review(console, Inbox(graph), args.reviewer)
+            try:
+                _walk(session, args.thread)
+            except _Quit:
+                console.say("Stopped.")
+            except _EndOfInput:
+                console.say("\nEnd of input: stopped; nothing was sent for the request shown.")
+            except KeyboardInterrupt:
+                console.say("\nInterrupted: nothing was sent for the request shown.")
+                return 130
+    except (GraphSpecError, ImportError) as exc:
+        return fail(str(exc))
+    if session.answered + session.skipped + session.taken == 0:
+        console.say(
+            "No pending requests."
+            if args.thread is None
+            else f"No pending requests on thread {args.thread!r}."
+        )
+    else:
+        console.say(
+            f"Answered {session.answered}, skipped {session.skipped}, "
+            f"answered by others {session.taken}."
+        )
+    return 0
