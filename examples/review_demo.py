@@ -25,9 +25,9 @@ from langgraph_hitl import (
     approval_tool,
     build_hitl_graph,
     human_assistance_tool,
+    open_checkpointer,
     pending_interrupts,
 )
-from langgraph_hitl._checkpointers import open_checkpointer
 from langgraph_hitl.testing import ScriptedChatModel, ai_tool_calls
 
 if TYPE_CHECKING:

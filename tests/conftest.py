@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
-from langgraph_hitl._checkpointers import aopen_checkpointer, open_checkpointer
+from langgraph_hitl import aopen_checkpointer, open_checkpointer
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator

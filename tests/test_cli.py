@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from graphs.mail import OUTBOX_ENV, ask
 
-from langgraph_hitl._checkpointers import open_checkpointer
+from langgraph_hitl import Inbox, open_checkpointer
 from langgraph_hitl._graphref import GraphSpecError, load_graph
-from langgraph_hitl._inbox import Inbox
 from langgraph_hitl._review import allowed_decisions, text_field
 from langgraph_hitl._terminal import Progress
 

@@ -22,8 +22,7 @@ from graphs.mail import DELAY_ENV, OUTBOX_ENV, ask
 from graphs.worker import hold, opened, race
 from langchain_core.messages import ToolMessage
 
-from langgraph_hitl import Approve, ResumeConflictError, audit_trail
-from langgraph_hitl._inbox import Inbox
+from langgraph_hitl import Approve, Inbox, ResumeConflictError, audit_trail
 
 if TYPE_CHECKING:
     from pathlib import Path

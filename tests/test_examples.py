@@ -173,7 +173,9 @@ def _expected_outputs(code: str) -> list[str]:
     return expected
 
 
-@pytest.mark.parametrize("page", ["tools.md", "builder.md", "testing.md"])
+@pytest.mark.parametrize(
+    "page", ["tools.md", "builder.md", "testing.md", "resuming.md", "deadlines.md", "../README.md"]
+)
 def test_doc_code_runs_and_prints_what_it_says(page: str, modules: Modules) -> None:
     blocks = _BLOCK.findall((DOCS / page).read_text(encoding="utf-8"))
     assert blocks, f"{page} has no python code"

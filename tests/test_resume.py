@@ -140,6 +140,7 @@ def test_pending_interrupt_of_a_tool_has_every_field(
         "type": "human_assistance",
         "query": "Need an expert",
         "tool_call_id": "call_0_0",
+        "name": "human_assistance",
     }
     assert pending.response_schema == TypeAdapter(HumanReply).json_schema()
     assert pending.tool_call_id == "call_0_0"

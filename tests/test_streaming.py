@@ -49,6 +49,7 @@ def test_values_stream_shows_the_interrupt(
         "type": "human_assistance",
         "query": QUERY,
         "tool_call_id": "call_0_0",
+        "name": "human_assistance",
     }
     assert interrupt.response_schema is not None
     last = events[-2]["messages"][-1]

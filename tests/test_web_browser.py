@@ -20,8 +20,7 @@ import pytest
 import uvicorn
 from web_support import CLOSING, Ledger, agent, config, pay, start
 
-from langgraph_hitl import audit_trail, pending_interrupts
-from langgraph_hitl._checkpointers import open_checkpointer
+from langgraph_hitl import audit_trail, open_checkpointer, pending_interrupts
 from langgraph_hitl.web import LOOPBACK_HOSTS, create_app
 
 if TYPE_CHECKING:

@@ -7,6 +7,8 @@ and resume helpers that validate every answer before anything is sent.
 from ._approval import ApprovalDescription, ApprovalWhen, ToolApprovalRequest, approval_tool
 from ._audit import AuditRecord, AuditSource, aaudit_trail, audit_trail
 from ._builder import HITLInput, HITLState, ParallelToolCallsPolicy, build_hitl_graph
+from ._checkpointers import aopen_checkpointer, open_checkpointer
+from ._deadline import TIMEOUT_REVIEWER
 from ._decisions import Approve, Decision, DecisionType, Edit, EditedAction, Reject, Respond
 from ._errors import (
     AmbiguousResumeError,
@@ -16,13 +18,16 @@ from ._errors import (
     InvalidResumeError,
     NoPendingInterruptError,
     ParallelToolCallsError,
+    RequestExpiredError,
     ResumeConflictError,
     ResumeFailedError,
     ScriptExhaustedError,
     SwallowedInterruptError,
+    TimeoutTooEarlyError,
     UnknownInterruptError,
 )
 from ._human import HumanAssistanceRequest, HumanReply, OnReply, human_assistance_tool
+from ._inbox import Inbox, ProgressCallback
 from ._pending import PendingInterrupt, apending_interrupts, pending_interrupts
 from ._resume import aresume, resume, resume_command
 
@@ -60,6 +65,12 @@ __all__ = [
     "pending_interrupts",
     "resume",
     "resume_command",
+    # Across threads: the inbox, deadlines, durable checkpointers
+    "Inbox",
+    "ProgressCallback",
+    "TIMEOUT_REVIEWER",
+    "aopen_checkpointer",
+    "open_checkpointer",
     # Errors
     "AmbiguousResumeError",
     "CheckpointerRequiredError",
@@ -68,9 +79,11 @@ __all__ = [
     "InvalidResumeError",
     "NoPendingInterruptError",
     "ParallelToolCallsError",
+    "RequestExpiredError",
     "ResumeConflictError",
     "ResumeFailedError",
     "ScriptExhaustedError",
     "SwallowedInterruptError",
+    "TimeoutTooEarlyError",
     "UnknownInterruptError",
 ]

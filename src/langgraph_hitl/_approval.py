@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 from langchain_core.messages import ToolMessage
@@ -21,7 +20,14 @@ from pydantic import BaseModel, PrivateAttr, RootModel, TypeAdapter, ValidationE
 from typing_extensions import NotRequired, TypedDict
 
 from ._audit import AUDIT_KEY, TOOL_ARTIFACT_KEY, AuditRecord, now
-from ._deadline import TIMEOUT_REVIEWER, Deadline, active, task_deadline
+from ._deadline import (
+    TIMEOUT_REVIEWER,
+    Deadline,
+    active,
+    positive_timeout,
+    task_deadline,
+    unfit_on_timeout,
+)
 from ._decisions import (
     DECISION_TYPES,
     Approve,
@@ -36,6 +42,7 @@ from ._validation import dump_answer, register_schema
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Sequence
+    from datetime import timedelta
 
     from langchain_core.messages.tool import ToolCall
     from langchain_core.runnables import RunnableConfig
@@ -143,10 +150,8 @@ class _Gate:
             try:
                 adapter.validate_python(on_timeout)
             except ValidationError as exc:
-                raise ValueError(
-                    f"on_timeout={on_timeout!r} is not a decision tool {tool.name!r} accepts: "
-                    + "; ".join(e["msg"] for e in exc.errors(include_url=False))
-                ) from exc
+                expected = f"a decision tool {tool.name!r} accepts"
+                raise unfit_on_timeout(on_timeout, expected, exc) from exc
         schema = adapter.json_schema()
         register_schema(adapter, schema)
         # Kept as text: each interrupt publishes a fresh copy, which nobody can alter.
@@ -423,14 +428,6 @@ def _reviewers(reviewers: Collection[str] | None) -> tuple[str, ...] | None:
     return names
 
 
-def _timeout(timeout: timedelta | None) -> timedelta | None:
-    if timeout is None:
-        return None
-    if not isinstance(timeout, timedelta) or timeout <= timedelta(0):
-        raise ValueError(f"timeout must be a positive datetime.timedelta, got {timeout!r}.")
-    return timeout
-
-
 def _timeout_decision(
     timeout: timedelta | None,
     on_timeout: Approve | Edit | Reject | Respond | dict[str, Any] | None,
@@ -508,7 +505,7 @@ def approval_tool(
         when=when,
         description=description,
         reviewers=_reviewers(reviewers),
-        timeout=_timeout(timeout),
+        timeout=None if timeout is None else positive_timeout(timeout),
         on_timeout=_timeout_decision(timeout, on_timeout, allowed),
     )
     guarded = _ApprovalTool(

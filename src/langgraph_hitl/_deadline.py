@@ -25,7 +25,7 @@ from typing import Any
 from langgraph.config import get_config
 from pydantic import ValidationError
 
-from ._errors import InvalidResumeError, RequestExpiredError
+from ._errors import RequestExpiredError, TimeoutTooEarlyError
 from ._validation import dump_answer
 
 __all__ = [
@@ -36,19 +36,13 @@ __all__ = [
     "check_answer",
     "expired_refusal",
     "is_timeout_answer",
+    "positive_timeout",
     "task_deadline",
+    "unfit_on_timeout",
 ]
 
 TIMEOUT_REVIEWER = "langgraph-hitl:timeout"
 """The `reviewer` of a decision applied by `Inbox.expire` when a request's deadline passed."""
-
-
-class TimeoutTooEarlyError(InvalidResumeError):
-    """A decision sent as the system (`TIMEOUT_REVIEWER`) before the request's deadline.
-
-    `Inbox.expire(now=...)` with a `now` later than the clock meets it for approvals: it
-    skips them, since their tool will not take a timeout decision early.
-    """
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -64,6 +58,24 @@ class Deadline:
 _current: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar(
     "langgraph_hitl_deadline", default=None
 )
+
+
+def positive_timeout(timeout: object) -> timedelta:
+    """`timeout` itself, or a ValueError when it is not a positive `timedelta`."""
+    if not isinstance(timeout, timedelta) or timeout <= timedelta(0):
+        raise ValueError(f"timeout must be a positive datetime.timedelta, got {timeout!r}.")
+    return timeout
+
+
+def unfit_on_timeout(on_timeout: object, expected: str, exc: ValidationError) -> ValueError:
+    """The factory-time error for an `on_timeout` answer its tool would refuse."""
+    return ValueError(
+        f"on_timeout={on_timeout!r} is not {expected}: "
+        + "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or '(answer)'}: {e['msg']}"
+            for e in exc.errors(include_url=False)
+        )
+    )
 
 
 def task_deadline(timeout: timedelta) -> datetime:

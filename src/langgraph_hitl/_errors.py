@@ -10,6 +10,7 @@ HITLError                         base of every error this library raises
 ├── UnknownInterruptError         (LookupError)  an answer for an interrupt that is not pending
 ├── AmbiguousResumeError          (ValueError)   a bare answer while several interrupts wait
 ├── InvalidResumeError            (ValueError)   an answer that fails its interrupt's schema
+│   └── TimeoutTooEarlyError                     a timeout decision sent before the deadline
 ├── RequestExpiredError           (ValueError)   a human answer after the request's deadline
 ├── ScriptExhaustedError          (RuntimeError) testing kit: the scripted model ran out
 └── SwallowedInterruptError       (RuntimeError) testing kit: user code caught an interrupt
@@ -43,6 +44,7 @@ __all__ = [
     "ResumeFailedError",
     "ScriptExhaustedError",
     "SwallowedInterruptError",
+    "TimeoutTooEarlyError",
     "UnknownInterruptError",
 ]
 
@@ -165,3 +167,11 @@ class SwallowedInterruptError(HITLError, RuntimeError):
         super().__init__(message)
         self.where: tuple[str, ...] = tuple(where)
         """For each swallowed interrupt: where `interrupt()` was called and where it was caught."""
+
+
+class TimeoutTooEarlyError(InvalidResumeError):
+    """A decision sent as the system (`TIMEOUT_REVIEWER`) before the request's deadline.
+
+    `Inbox.expire(now=...)` with a `now` later than the clock meets it for approvals: it
+    skips them, since their tool will not take a timeout decision early.
+    """

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Annotated, Any, Generic, Literal, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, Protocol, TypeVar, overload
 
 from langchain_core.tools import BaseTool, InjectedToolCallId, StructuredTool
 from langgraph.types import Command, interrupt
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from typing_extensions import NotRequired, TypedDict
 
-from ._deadline import Deadline, active, check_answer, task_deadline
+from ._deadline import (
+    Deadline,
+    active,
+    check_answer,
+    positive_timeout,
+    task_deadline,
+    unfit_on_timeout,
+)
 from ._validation import dump_answer, register_schema
+
+if TYPE_CHECKING:
+    from datetime import timedelta
 
 __all__ = [
     "HumanAssistanceRequest",
@@ -91,8 +100,7 @@ def _timeout_answer(
         if on_timeout is not None:
             raise ValueError("on_timeout needs a timeout=timedelta(...) to know when to apply.")
         return None
-    if not isinstance(timeout, timedelta) or timeout <= timedelta(0):
-        raise ValueError(f"timeout must be a positive datetime.timedelta, got {timeout!r}.")
+    positive_timeout(timeout)
     if on_timeout is None:
         if model is not HumanReply:
             raise ValueError(
@@ -103,13 +111,7 @@ def _timeout_answer(
     try:
         sent = dump_answer(model.model_validate(dump_answer(on_timeout)))
     except ValidationError as exc:
-        raise ValueError(
-            f"on_timeout={on_timeout!r} is not a valid {model.__name__} answer: "
-            + "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or '(answer)'}: {e['msg']}"
-                for e in exc.errors(include_url=False)
-            )
-        ) from exc
+        raise unfit_on_timeout(on_timeout, f"a valid {model.__name__} answer", exc) from exc
     if not isinstance(sent, dict):
         raise TypeError(f"on_timeout must be a {model.__name__}, got {on_timeout!r}.")
     return sent

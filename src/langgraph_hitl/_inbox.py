@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from xxhash import xxh3_128_hexdigest
 
 from ._claims import Heartbeat, arenew_forever
-from ._deadline import TimeoutTooEarlyError
 from ._errors import (
     NoPendingInterruptError,
     RequestExpiredError,
     ResumeConflictError,
+    TimeoutTooEarlyError,
     UnknownInterruptError,
 )
 from ._index import (

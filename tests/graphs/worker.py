@@ -17,9 +17,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from langgraph_hitl._checkpointers import open_checkpointer
+from langgraph_hitl import Inbox, open_checkpointer
 from langgraph_hitl._graphref import load_graph
-from langgraph_hitl._inbox import Inbox
 
 from .mail import DELAY_ENV, STARTED_ENV, ask
 
