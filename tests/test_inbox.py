@@ -22,6 +22,7 @@ from langchain_core.tools import tool
 from langgraph.config import get_config
 from langgraph.graph import START, StateGraph
 from langgraph.types import Send, interrupt
+from node_config import takes_config
 from typing_extensions import NotRequired, TypedDict
 
 from langgraph_hitl import (
@@ -76,12 +77,14 @@ class Log(TypedDict):
     log: Annotated[list[Any], operator.add]
 
 
+@takes_config
 def _ask_twice(state: Log) -> dict[str, Any]:
     first = interrupt({"type": "question", "n": 1})
     second = interrupt({"type": "question", "n": 2})
     return {"log": [first, second]}
 
 
+@takes_config
 def _worker(state: Log) -> dict[str, Any]:
     return {"log": [interrupt({"type": "work", "item": state["log"][0]})]}
 
@@ -101,8 +104,13 @@ def _parallel(checkpointer: BaseCheckpointSaver[Any]) -> Graph:
 
 def _nested(checkpointer: BaseCheckpointSaver[Any]) -> Graph:
     """`_parallel`, plus a subgraph `sub` whose node `inner` asks (input `{"log": ["deep"]}`)."""
+
+    @takes_config
+    def deep(state: Log) -> dict[str, Any]:
+        return {"log": [interrupt({"type": "deep"})]}
+
     inner = StateGraph(Log)
-    inner.add_node("inner", lambda state: {"log": [interrupt({"type": "deep"})]})
+    inner.add_node("inner", deep)
     inner.add_edge(START, "inner")
     outer = StateGraph(Log)
     outer.add_node("ask", _ask_twice)
@@ -121,6 +129,7 @@ class Deadline(TypedDict):
     """Publish an `on_timeout` answer the request's own schema refuses."""
 
 
+@takes_config
 def _ask_with_deadline(state: Deadline) -> dict[str, Any]:
     """A request with a deadline, as the tools will publish it (the lead wires them)."""
     value: dict[str, Any] = {"type": "question", "query": "Proceed?"}
@@ -546,6 +555,22 @@ def test_expires_at_is_the_step_time_plus_the_timeout(
     assert timed.created_at is not None
     assert timed.expires_at - timed.created_at == timedelta(seconds=3600)
     assert untimed.expires_at is None
+
+
+def test_an_expires_at_in_utc_with_a_z_is_read(checkpointer: BaseCheckpointSaver[Any]) -> None:
+    """As JavaScript and pydantic write UTC; Python 3.10's `fromisoformat` alone refuses it."""
+
+    def node(state: Log) -> dict[str, Any]:
+        return {"log": [interrupt({"type": "question", "expires_at": "2030-01-02T03:04:05.678Z"})]}
+
+    builder = StateGraph(Log).add_node("ask", node).add_edge(START, "ask")
+    graph = builder.compile(checkpointer=checkpointer)
+    thread = _new_thread()
+    graph.invoke({"log": []}, _config(thread))
+
+    expected = datetime(2030, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)
+    assert [i.expires_at for i in Inbox(graph).pending()] == [expected]
+    assert [p.expires_at for p in pending_interrupts(graph, _config(thread))] == [expected]
 
 
 def test_expire_applies_on_timeout_to_overdue_requests_only(

@@ -14,6 +14,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, GraphOutput, interrupt
+from node_config import takes_config
 from pydantic import BaseModel, ConfigDict, Discriminator, TypeAdapter, field_validator
 from typing_extensions import TypedDict
 
@@ -68,6 +69,7 @@ class Choice(BaseModel):
 
 
 def _asker(name: str, *, schema: Any = None, tool_call_id: str | None = None) -> Any:
+    @takes_config
     def node(state: Log) -> dict[str, Any]:
         request: dict[str, Any] = {"type": "question", "name": name}
         if tool_call_id is not None:
@@ -569,6 +571,7 @@ def test_an_answer_only_langgraph_can_refuse_leaves_the_thread_answerable(
 def _fragile(saver: BaseCheckpointSaver[Any]) -> Graph:
     """A node without a schema that fails on an answer without an `age`."""
 
+    @takes_config
     def node(state: Log) -> dict[str, Any]:
         answer = interrupt("age?")
         return {"log": [int(answer["age"])]}

@@ -10,6 +10,7 @@ interrupt id or tool call id.
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from langchain.agents import create_agent
 from langchain.agents.middleware import HumanInTheLoopMiddleware
 from langchain_core.messages import HumanMessage, ToolMessage
 from langchain_core.tools import tool
+from node_config import current_config
 
 from langgraph_hitl import (
     AmbiguousResumeError,
@@ -31,9 +33,13 @@ from langgraph_hitl import (
 from langgraph_hitl.testing import ScriptedChatModel, ai_tool_calls
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from langchain_core.runnables import RunnableConfig
     from langchain_core.tools import BaseTool
     from langgraph.checkpoint.base import BaseCheckpointSaver
+    from langgraph.prebuilt.tool_node import ToolCallRequest
+    from langgraph.types import Command
 
     from langgraph_hitl import PendingInterrupt
 
@@ -60,6 +66,25 @@ class Office:
         return [send_email, delete_file]
 
 
+class _Py310Middleware(HumanInTheLoopMiddleware):
+    """LangChain's middleware, its async path given the graph's config on Python 3.10.
+
+    It pauses with `interrupt()` in `awrap_tool_call`, where LangGraph has set the config
+    for it only from Python 3.11 on (see `node_config`).
+    """
+
+    async def awrap_tool_call(
+        self,
+        request: ToolCallRequest,
+        handler: Callable[[ToolCallRequest], Awaitable[ToolMessage | Command[Any]]],
+    ) -> ToolMessage | Command[Any]:
+        with current_config(request.runtime.config):
+            return await super().awrap_tool_call(request, handler)
+
+
+_Middleware = HumanInTheLoopMiddleware if sys.version_info >= (3, 11) else _Py310Middleware
+
+
 def _agent(saver: BaseCheckpointSaver[Any], office: Office) -> Any:
     model = ScriptedChatModel(
         responses=[
@@ -70,7 +95,7 @@ def _agent(saver: BaseCheckpointSaver[Any], office: Office) -> Any:
             "Done.",
         ]
     )
-    middleware = HumanInTheLoopMiddleware(
+    middleware = _Middleware(
         interrupt_on={
             "send_email": True,
             "delete_file": {"allowed_decisions": ["approve", "reject"]},

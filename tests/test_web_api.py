@@ -32,6 +32,11 @@ def ledger() -> Ledger:
     return Ledger()
 
 
+def _time(text: str) -> datetime:
+    """A time of the API: UTC as "Z", which `fromisoformat` reads from Python 3.11 on."""
+    return datetime.fromisoformat(f"{text[:-1]}+00:00" if text.endswith("Z") else text)
+
+
 def client(app: Starlette) -> TestClient:
     return TestClient(app, base_url=BASE)
 
@@ -75,9 +80,7 @@ def test_lists_pending_requests_across_threads_oldest_first(
     assert approval["args"] == {"invoice_id": "INV-1", "amount": 120.0}
     assert approval["description"] == "Pay invoice INV-1?"
     assert approval["response_schema"]["discriminator"]["propertyName"] == "type"
-    assert datetime.fromisoformat(approval["created_at"]) <= datetime.fromisoformat(
-        question["created_at"]
-    )
+    assert _time(approval["created_at"]) <= _time(question["created_at"])
     assert question["interrupt_id"] == second.id
     assert question["description"] == "Which region?"
     assert question["tool"] is None

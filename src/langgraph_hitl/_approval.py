@@ -8,10 +8,12 @@ unchanged; the tool works in any graph, not only inside `create_agent`.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 from langchain_core.messages import ToolMessage
+from langchain_core.runnables.config import set_config_context
 from langchain_core.tools import BaseTool
 from langchain_core.tools import tool as as_tool
 from langgraph.errors import GraphInterrupt
@@ -378,7 +380,13 @@ class _ApprovalTool(BaseTool):
     ) -> Any:
         gate = self._gate
         call = gate.call_of(input)
-        reviewed = gate.review(call)
+        if config is not None and sys.version_info < (3, 11):
+            # Before 3.11 asyncio tasks carry no context of LangGraph's, so `interrupt()`
+            # (and the deadline) would not find the graph's config: make it the current one.
+            with set_config_context(config) as context:
+                reviewed = context.run(gate.review, call)
+        else:
+            reviewed = gate.review(call)
         if isinstance(reviewed, ToolMessage):
             return reviewed
         ran, decision = reviewed

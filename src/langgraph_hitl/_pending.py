@@ -95,6 +95,9 @@ def _parse_time(raw: object) -> datetime | None:
     if isinstance(raw, datetime):
         return raw
     if isinstance(raw, str):
+        if raw.endswith("Z"):
+            # UTC as JavaScript and pydantic write it, which Python reads only from 3.11 on.
+            raw = f"{raw[:-1]}+00:00"
         try:
             return datetime.fromisoformat(raw)
         except ValueError:
