@@ -96,7 +96,8 @@ def library_graph(model: ScriptedChatModel) -> Pregel[Any, Any, Any, Any]:
 def middleware_agent(model: ScriptedChatModel) -> Pregel[Any, Any, Any, Any]:
     middleware: HumanInTheLoopMiddleware[Any, Any, Any] = HumanInTheLoopMiddleware(
         interrupt_on={
-            "send_email": {"allowed_decisions": ["approve", "edit", "reject", "respond"]}
+            # True: every decision (approve, edit, reject, respond).
+            "send_email": True
         },
         interrupt_mode="per_call",
     )

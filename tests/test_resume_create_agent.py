@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 from langchain.agents import create_agent
-from langchain.agents.middleware import HumanInTheLoopMiddleware
+from langchain.agents.middleware import HumanInTheLoopMiddleware, InterruptOnConfig
 from langchain_core.messages import HumanMessage, ToolMessage
 from langchain_core.tools import tool
 from node_config import current_config
@@ -35,6 +35,7 @@ from langgraph_hitl.testing import ScriptedChatModel, ai_tool_calls
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from langchain.agents.middleware import InterruptOnConfig
     from langchain_core.runnables import RunnableConfig
     from langchain_core.tools import BaseTool
     from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -82,6 +83,9 @@ class _Py310Middleware(HumanInTheLoopMiddleware):
             return await super().awrap_tool_call(request, handler)
 
 
+# LangChain 1.5 declares `InterruptOnConfig`'s optional keys with `typing.NotRequired`, which
+# a checker targeting Python 3.10 (our oldest) cannot see, so it reports them as missing.
+_approve_or_reject = cast("InterruptOnConfig", {"allowed_decisions": ["approve", "reject"]})
 _Middleware = HumanInTheLoopMiddleware if sys.version_info >= (3, 11) else _Py310Middleware
 
 
@@ -98,7 +102,7 @@ def _agent(saver: BaseCheckpointSaver[Any], office: Office) -> Any:
     middleware = _Middleware(
         interrupt_on={
             "send_email": True,
-            "delete_file": {"allowed_decisions": ["approve", "reject"]},
+            "delete_file": _approve_or_reject,
         },
         interrupt_mode="per_call",
     )

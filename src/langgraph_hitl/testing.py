@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, ToolCall, ToolCallChunk
+from langchain_core.messages import AIMessage, AIMessageChunk, ToolCall
+from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field, PrivateAttr
@@ -257,7 +258,7 @@ def _chunks(message: AIMessage) -> Iterator[ChatGenerationChunk]:
         piece = word if n == len(words) - 1 else word + " "
         yield ChatGenerationChunk(message=AIMessageChunk(content=piece, id=message.id))
     tool_call_chunks = [
-        ToolCallChunk(name=call["name"], args=json.dumps(call["args"]), id=call["id"], index=n)
+        tool_call_chunk(name=call["name"], args=json.dumps(call["args"]), id=call["id"], index=n)
         for n, call in enumerate(message.tool_calls)
     ]
     yield ChatGenerationChunk(
