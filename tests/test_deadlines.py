@@ -4,16 +4,14 @@ A request with a deadline shows `expires_at` and its `on_timeout` answer; from t
 on, only that answer is taken (the sweep sends it, as the system), and a human answer is
 refused with nothing saved; before it, nobody may answer as the system. Each test that
 pauses a graph runs on InMemorySaver, SQLite and a real PostgreSQL. Deadlines that must
-pass are `SHORT`, and the tests sleep only until they did; those that must not pass are an
-hour away.
+pass are `SHORT`; every test runs on a `FakeClock` that it moves past them, so no test
+sleeps and none depends on how fast the machine is.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -51,9 +49,11 @@ from langgraph_hitl import (
 from langgraph_hitl._index import checkpoint_time
 from langgraph_hitl._pending import read_wait
 from langgraph_hitl._resume import resume_command, send
-from langgraph_hitl.testing import ScriptedChatModel, ai_tool_calls
+from langgraph_hitl.testing import FakeClock, ScriptedChatModel, ai_tool_calls, use_clock
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from langchain_core.runnables import RunnableConfig
     from langgraph.checkpoint.base import BaseCheckpointSaver
     from langgraph.pregel import Pregel
@@ -127,20 +127,31 @@ def _where(graph: Graph, config: RunnableConfig) -> tuple[str, list[tuple[str, A
     return checkpoint, [(p.id, p.value) for p in pending_interrupts(graph, config)]
 
 
+CLOCK = FakeClock()
+
+
+@pytest.fixture(autouse=True)
+def clock() -> Iterator[FakeClock]:
+    """Each test on a clock of its own that stands still until the test moves it."""
+    global CLOCK
+    CLOCK = FakeClock()
+    with use_clock(CLOCK):
+        yield CLOCK
+
+
 def _left(item: PendingInterrupt) -> float:
     assert item.expires_at is not None
-    return (item.expires_at - datetime.now(timezone.utc)).total_seconds()
+    return (item.expires_at - CLOCK()).total_seconds()
 
 
 def _past(item: PendingInterrupt) -> None:
-    """Sleep until `item`'s deadline has passed (at most `SHORT`)."""
-    time.sleep(max(0.0, _left(item)) + 0.02)
+    """Move the clock just past `item`'s deadline."""
+    CLOCK.advance(timedelta(seconds=max(0.0, _left(item))) + timedelta(milliseconds=1))
     assert _left(item) < 0
 
 
 async def _apast(item: PendingInterrupt) -> None:
-    await asyncio.sleep(max(0.0, _left(item)) + 0.02)
-    assert _left(item) < 0
+    _past(item)
 
 
 def _started(item: PendingInterrupt) -> datetime:
@@ -204,7 +215,7 @@ def test_without_a_timeout_the_request_has_no_deadline(
     assert "expires_at" not in item.value
     assert "on_timeout" not in item.value
     assert item.expires_at is None
-    assert Inbox(graph).expire(now=datetime.now(timezone.utc) + timedelta(days=365)) == []
+    assert Inbox(graph).expire(now=CLOCK() + timedelta(days=365)) == []
     assert pending_interrupts(graph, config) == [item]
 
 
@@ -221,7 +232,7 @@ def test_the_deadline_is_the_same_every_time_the_tool_runs_again(
     graph = _paused(checkpointer, config, guarded)
     (item,) = pending_interrupts(graph, config)
     before = _where(graph, config)
-    time.sleep(0.01)
+    CLOCK.advance(timedelta(milliseconds=10))
 
     # A refused answer re-runs the tool up to its `interrupt()`, which works the deadline
     # out again to check the answer against it: from the same step, so the same deadline.
@@ -252,7 +263,7 @@ def test_a_request_asked_again_after_another_was_answered_keeps_its_deadline(
     )
     agent.invoke(USER, config)
     first, second = pending_interrupts(agent, config)
-    time.sleep(0.01)
+    CLOCK.advance(timedelta(milliseconds=10))
 
     out = resume(agent, config, {first.id: Approve()})
 
@@ -289,7 +300,7 @@ def test_a_sweep_with_a_later_now_takes_no_timeout_decision_early(
     graph = _paused(checkpointer, config, approval_tool(outbox.tool(), timeout=HOUR))
     before = _where(graph, config)
 
-    assert Inbox(graph).expire(now=datetime.now(timezone.utc) + 2 * HOUR) == []
+    assert Inbox(graph).expire(now=CLOCK() + 2 * HOUR) == []
 
     assert _where(graph, config) == before
     assert audit_trail(graph, config) == []

@@ -73,6 +73,7 @@ PUBLIC = {
         "UnknownInterruptError",
     },
     langgraph_hitl.testing: {
+        "FakeClock",
         "InterruptWatch",
         "ModelCall",
         "ScriptExhaustedError",
@@ -81,6 +82,7 @@ PUBLIC = {
         "SwallowedInterruptError",
         "ai_tool_calls",
         "detect_swallowed_interrupts",
+        "use_clock",
     },
     langgraph_hitl.web: {"LOOPBACK_HOSTS", "create_app"},
 }

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from langchain_core.messages import ToolMessage
 
+from . import _clock as clock
 from ._decisions import DECISION_TYPES, DecisionType
 from ._pending import _latest, _require_checkpointer
 
@@ -113,7 +114,7 @@ class AuditRecord:
 
 def now() -> datetime:
     """The current time in UTC, as records keep it."""
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def record_of(message: object) -> AuditRecord | None:

@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-import time
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from . import _clock as clock
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -105,7 +106,7 @@ class ProcessClaims:
     _lock: ClassVar[threading.Lock] = threading.Lock()
 
     def claim(self, thread_id: str, ids: Sequence[str], owner: str, lease: float) -> bool:
-        now = time.monotonic()
+        now = clock.timestamp()
         with self._lock:
             for interrupt_id in ids:
                 held = self._claims.get((thread_id, interrupt_id))
@@ -116,7 +117,7 @@ class ProcessClaims:
         return True
 
     def renew(self, thread_id: str, owner: str, lease: float) -> None:
-        until = time.monotonic() + lease
+        until = clock.timestamp() + lease
         with self._lock:
             for key, (held, _) in list(self._claims.items()):
                 if key[0] == thread_id and held == owner:
@@ -148,7 +149,7 @@ class SqliteClaims:
             # BEGIN IMMEDIATE takes SQLite's write lock: other processes wait, so the
             # check and the insert below are one atomic step across processes.
             conn.execute("BEGIN IMMEDIATE")
-            now = time.time()
+            now = clock.timestamp()
             marks = ", ".join("?" for _ in ids)
             held = conn.execute(
                 f"SELECT 1 FROM hitl_claims WHERE thread_id = ? AND interrupt_id IN ({marks}) "
@@ -176,7 +177,7 @@ class SqliteClaims:
         try:
             conn.execute(
                 "UPDATE hitl_claims SET expires_at = ? WHERE thread_id = ? AND owner = ?",
-                (time.time() + lease, thread_id, owner),
+                (clock.timestamp() + lease, thread_id, owner),
             )
         finally:
             conn.close()

@@ -19,12 +19,13 @@ import contextvars
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from langgraph.config import get_config
 from pydantic import ValidationError
 
+from . import _clock as clock
 from ._errors import RequestExpiredError, TimeoutTooEarlyError
 from ._validation import dump_answer
 
@@ -89,7 +90,7 @@ def task_deadline(timeout: timedelta) -> datetime:
     root = checkpoint_map.get("") if isinstance(checkpoint_map, Mapping) else None
     if isinstance(root, str):
         started = checkpoint_time(root)
-    return (started or datetime.now(timezone.utc)) + timeout
+    return (started or clock.now()) + timeout
 
 
 @contextmanager
@@ -141,7 +142,7 @@ def check_answer(answer: object, *, reviewer: str | None, now: datetime | None =
         # Not inside a tool that has a deadline (e.g. a client checking an answer before
         # sending it): the tool enforces the rules itself when the answer arrives.
         return
-    moment = now or datetime.now(timezone.utc)
+    moment = now or clock.now()
     expired = moment >= deadline.expires_at
     if reviewer == TIMEOUT_REVIEWER and not expired:
         raise ValueError(early_message(deadline.expires_at))

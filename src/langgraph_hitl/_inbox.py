@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from xxhash import xxh3_128_hexdigest
 
+from . import _clock as clock
 from ._claims import Heartbeat, arenew_forever
 from ._errors import (
     NoPendingInterruptError,
@@ -333,7 +334,7 @@ class Inbox(Generic[OutputT]):
         resume = command.resume
         ids = sorted(resume) if isinstance(resume, dict) else []
         if not system:
-            now = datetime.now(timezone.utc)
+            now = clock.now()
             late = [p for p in wait.pending if p.id in ids and _expired(p, now)]
             if late:
                 when = late[0].expires_at.isoformat() if late[0].expires_at else "?"
@@ -508,7 +509,7 @@ class Inbox(Generic[OutputT]):
             answered meanwhile, is skipped. When one fails otherwise (the graph raised),
             the sweep goes on with the others, then raises the first such error.
         """
-        moment = now or datetime.now(timezone.utc)
+        moment = now or clock.now()
         due = [p for p in self.pending() if _expired(p, moment) and _has_timeout(p)]
         done: list[PendingInterrupt] = []
         failed: list[Exception] = []
@@ -540,7 +541,7 @@ class Inbox(Generic[OutputT]):
         self, *, now: datetime | None = None, on_progress: ProgressCallback | None = None
     ) -> list[PendingInterrupt]:
         """Async twin of `expire`."""
-        moment = now or datetime.now(timezone.utc)
+        moment = now or clock.now()
         due = [p for p in await self.apending() if _expired(p, moment) and _has_timeout(p)]
         done: list[PendingInterrupt] = []
         failed: list[Exception] = []

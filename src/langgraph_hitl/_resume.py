@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from langgraph.errors import UnknownInterruptError as LangGraphUnknownInterruptError
@@ -38,6 +37,7 @@ from langgraph.errors import is_invalid_resume
 from langgraph.types import Command, GraphOutput
 from pydantic import ValidationError
 
+from . import _clock as clock
 from ._deadline import (
     TIMEOUT_REVIEWER,
     TimeoutTooEarlyError,
@@ -232,7 +232,7 @@ def _check_deadlines(answered: Sequence[PendingInterrupt], resume: dict[str, obj
     A human answer to a request whose deadline passed, and a decision as the system
     (`TIMEOUT_REVIEWER`) before it.
     """
-    moment = datetime.now(timezone.utc)
+    moment = clock.now()
     for p in answered:
         if p.expires_at is None:
             continue

@@ -14,9 +14,9 @@ import json
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TextIO
 
+from . import _clock as clock
 from ._errors import (
     HITLError,
     InvalidResumeError,
@@ -34,6 +34,7 @@ from ._validation import schema_key, validate_answer
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
+    from datetime import datetime
 
     from ._pending import PendingInterrupt
 
@@ -351,7 +352,7 @@ def _walk(session: _Review, thread: str | None) -> None:
             return
         for n, item in enumerate(items, 1):
             session.seen.add(item.id)
-            now = datetime.now(timezone.utc)
+            now = clock.now()
             assert item.thread_id is not None
             still = {p.id for p in session.inbox.pending(thread_id=item.thread_id)}
             if item.id not in still:

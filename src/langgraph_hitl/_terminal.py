@@ -15,15 +15,16 @@ import shutil
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, TextIO
 
+from . import _clock as clock
 from ._checkpointers import open_checkpointer
 from ._graphref import GraphSpecError, load_graph
 from ._inbox import Inbox
 
 if TYPE_CHECKING:
     import argparse
+    from datetime import datetime, timedelta
 
     from langgraph.pregel import Pregel
 
@@ -222,7 +223,7 @@ def cmd_inbox(args: argparse.Namespace) -> int:
     if not items:
         print("No pending requests.")
         return 0
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     for line in _table(shown, now, shutil.get_terminal_size((120, 24)).columns):
         print(line)
     total = f"{len(shown)} of {len(items)}" if len(shown) < len(items) else f"{len(items)}"

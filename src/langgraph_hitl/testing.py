@@ -27,6 +27,7 @@ from pydantic import ConfigDict, Field, PrivateAttr
 
 from ._errors import ScriptExhaustedError, SwallowedInterruptError
 from ._guard import InterruptWatch, SwallowedInterrupt, detect_swallowed_interrupts
+from ._testclock import FakeClock, use_clock
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from langchain_core.tools import BaseTool
 
 __all__ = [
+    "FakeClock",
     "InterruptWatch",
     "ModelCall",
     "ScriptExhaustedError",
@@ -49,6 +51,7 @@ __all__ = [
     "SwallowedInterruptError",
     "ai_tool_calls",
     "detect_swallowed_interrupts",
+    "use_clock",
 ]
 
 

@@ -16,7 +16,6 @@ must be pending there); every answer goes through `Inbox.resume`, so it is valid
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -26,6 +25,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from .. import _clock as clock
 from .._errors import HITLError, InvalidResumeError
 from ._api import Api
 from ._forms import FormInputError, answer_from_form, form_for, place_errors
@@ -35,6 +35,7 @@ from ._security import COOKIE, Keys, Session
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+    from datetime import timedelta
 
     from langgraph.pregel import Pregel
     from starlette.requests import Request
@@ -159,7 +160,7 @@ class Reviewer:
             action_url=request.url_for("answer").path,
             thread_url=request.url_for("thread").path,
             csrf=self.keys.csrf(session),
-            now=datetime.now(timezone.utc),
+            now=clock.now(),
             origin="inbox",
             empty="Nothing waits for a human right now.",
         )
@@ -186,7 +187,7 @@ class Reviewer:
         values = await self.ops.values(thread_id)
         messages = messages_of(values)
         pending = await self.ops.on_thread(thread_id)
-        now = datetime.now(timezone.utc)
+        now = clock.now()
         parts: list[str] = []
         if since is not None and messages is not None:
             before = messages_of(await self.ops.values(thread_id, since)) or []
