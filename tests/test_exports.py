@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 PUBLIC = {
     langgraph_hitl: {
+        "__version__",
         # Tools that pause for a human
         "HumanAssistanceRequest",
         "HumanReply",
@@ -121,3 +122,10 @@ def test_the_core_does_not_import_the_web_stack() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_version_is_the_installed_distributions() -> None:
+    from importlib.metadata import version
+
+    assert langgraph_hitl.__version__ == version("langgraph-hitl")
+    assert langgraph_hitl.__version__.count(".") >= 2

@@ -4,6 +4,8 @@ Tools that pause for a human, a graph builder that enforces one tool call per st
 and resume helpers that validate every answer before anything is sent.
 """
 
+from importlib.metadata import version as _version
+
 from ._approval import ApprovalDescription, ApprovalWhen, ToolApprovalRequest, approval_tool
 from ._audit import AuditRecord, AuditSource, aaudit_trail, audit_trail
 from ._builder import HITLInput, HITLState, ParallelToolCallsPolicy, build_hitl_graph
@@ -31,7 +33,11 @@ from ._inbox import Inbox, ProgressCallback
 from ._pending import PendingInterrupt, apending_interrupts, pending_interrupts
 from ._resume import aresume, resume, resume_command
 
+__version__: str = _version("langgraph-hitl")
+"""The installed version of langgraph-hitl (from the package metadata)."""
+
 __all__ = [
+    "__version__",
     # Tools that pause for a human
     "HumanAssistanceRequest",
     "HumanReply",
