@@ -72,6 +72,7 @@ PUBLIC = {
         "SwallowedInterruptError",
         "TimeoutTooEarlyError",
         "UnknownInterruptError",
+        "UpstreamChangedError",
     },
     langgraph_hitl.testing: {
         "FakeClock",

@@ -6,6 +6,7 @@ and resume helpers that validate every answer before anything is sent.
 
 from importlib.metadata import version as _version
 
+from . import _compat as _compat  # checks the upstream private details first, loudly
 from ._approval import ApprovalDescription, ApprovalWhen, ToolApprovalRequest, approval_tool
 from ._audit import AuditRecord, AuditSource, aaudit_trail, audit_trail
 from ._builder import HITLInput, HITLState, ParallelToolCallsPolicy, build_hitl_graph
@@ -27,6 +28,7 @@ from ._errors import (
     SwallowedInterruptError,
     TimeoutTooEarlyError,
     UnknownInterruptError,
+    UpstreamChangedError,
 )
 from ._human import HumanAssistanceRequest, HumanReply, OnReply, human_assistance_tool
 from ._inbox import Inbox, ProgressCallback
@@ -92,4 +94,5 @@ __all__ = [
     "SwallowedInterruptError",
     "TimeoutTooEarlyError",
     "UnknownInterruptError",
+    "UpstreamChangedError",
 ]

@@ -13,7 +13,8 @@ HITLError                         base of every error this library raises
 │   └── TimeoutTooEarlyError                     a timeout decision sent before the deadline
 ├── RequestExpiredError           (ValueError)   a human answer after the request's deadline
 ├── ScriptExhaustedError          (RuntimeError) testing kit: the scripted model ran out
-└── SwallowedInterruptError       (RuntimeError) testing kit: user code caught an interrupt
+├── SwallowedInterruptError       (RuntimeError) testing kit: user code caught an interrupt
+└── UpstreamChangedError          (ImportError)  a LangGraph/pydantic private detail changed
 ```
 
 Every leaf also subclasses the matching built-in, so `except ValueError` keeps working in
@@ -46,6 +47,7 @@ __all__ = [
     "SwallowedInterruptError",
     "TimeoutTooEarlyError",
     "UnknownInterruptError",
+    "UpstreamChangedError",
 ]
 
 
@@ -174,4 +176,12 @@ class TimeoutTooEarlyError(InvalidResumeError):
 
     `Inbox.expire(now=...)` with a `now` later than the clock meets it for approvals: it
     skips them, since their tool will not take a timeout decision early.
+    """
+
+
+class UpstreamChangedError(HITLError, ImportError):
+    """An upstream private detail this library relies on is gone or changed.
+
+    Raised when the package is imported (or a saver is first used) by `_compat`, which
+    names the detail, the installed versions and the supported ranges.
     """

@@ -23,18 +23,16 @@ frame; one whose last frame is user code was swallowed there.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from langgraph.errors import GraphInterrupt
-from langgraph.types import Interrupt
-
+from ._compat import GraphInterrupt, hook_graph_interrupt, interrupts_of
 from ._errors import SwallowedInterruptError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
     from types import TracebackType
 
 __all__ = ["InterruptWatch", "SwallowedInterrupt", "detect_swallowed_interrupts"]
@@ -44,14 +42,12 @@ _watching: ContextVar[list[GraphInterrupt] | None] = ContextVar(
 )
 _install_lock = threading.Lock()
 _installed = 0
-_original_init = GraphInterrupt.__init__
 
 
-def _recording_init(self: GraphInterrupt, *args: Any, **kwargs: Any) -> None:
-    _original_init(self, *args, **kwargs)
+def _record(exc: GraphInterrupt) -> None:
     seen = _watching.get()
     if seen is not None:
-        seen.append(self)
+        seen.append(exc)
 
 
 @contextmanager
@@ -61,7 +57,7 @@ def _recording() -> Iterator[None]:
     global _installed
     with _install_lock:
         if _installed == 0:
-            setattr(GraphInterrupt, "__init__", _recording_init)  # noqa: B010
+            hook_graph_interrupt(_record)
         _installed += 1
     try:
         yield
@@ -69,7 +65,7 @@ def _recording() -> Iterator[None]:
         with _install_lock:
             _installed -= 1
             if _installed == 0:
-                setattr(GraphInterrupt, "__init__", _original_init)  # noqa: B010
+                hook_graph_interrupt(None)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -113,13 +109,6 @@ def _by_langgraph(frames: Sequence[TracebackType]) -> bool:
     return _module(frames[0]).startswith("langgraph.")
 
 
-def _interrupts(exc: GraphInterrupt) -> list[Interrupt]:
-    items = exc.args[0] if exc.args else ()
-    if not isinstance(items, Sequence):
-        return []
-    return [item for item in items if isinstance(item, Interrupt)]
-
-
 @dataclass(slots=True)
 class InterruptWatch:
     """What `detect_swallowed_interrupts` saw; `swallowed` is complete once the block ends."""
@@ -136,7 +125,7 @@ class InterruptWatch:
             frames = _frames(exc)
             if not frames or id(exc) in self._escaped:
                 continue  # built but never raised, or it left the block (not swallowed)
-            items = _interrupts(exc)
+            items = interrupts_of(exc)
             if _by_langgraph(frames):
                 handled.update(item.id for item in items)
                 continue
