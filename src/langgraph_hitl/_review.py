@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 from . import _clock as clock
+from ._display import HIDDEN_WARNING, visible
 from ._errors import (
     HITLError,
     InvalidResumeError,
@@ -28,7 +29,7 @@ from ._errors import (
 )
 from ._graphref import GraphSpecError
 from ._inbox import Inbox
-from ._terminal import age_of, compact, expiry_of, fail, fields_of, open_graph
+from ._terminal import age_of, compact, expiry_of, fail, fields_of, hidden, open_graph
 from ._validation import schema_key, validate_answer
 
 if TYPE_CHECKING:
@@ -58,17 +59,21 @@ class _EndOfInput(Exception):
 
 @dataclass
 class _Console:
-    """Prompts on `out`, answers from `inp`; EOF ends the review."""
+    """Prompts on `out`, answers from `inp`; EOF ends the review.
+
+    Everything shown goes through `visible`: requests, their schemas and the errors about
+    answers all carry text the model or a user wrote.
+    """
 
     inp: TextIO
     out: TextIO
 
     def say(self, text: str = "") -> None:
-        self.out.write(text + "\n")
+        self.out.write(visible(text) + "\n")
         self.out.flush()
 
     def ask(self, prompt: str) -> str:
-        self.out.write(prompt)
+        self.out.write(visible(prompt))
         self.out.flush()
         line = self.inp.readline()
         if not line:
@@ -174,7 +179,8 @@ class _Review:
         if "args" in fields:
             say(f"args:        {compact(fields['args'])}")
         if isinstance(fields.get("description"), str):
-            lines = str(fields["description"]).splitlines() or [""]
+            # split("\n"), not splitlines(): that would also break at hidden characters.
+            lines = str(fields["description"]).split("\n")
             say(f"description: {lines[0]}")
             for line in lines[1:]:
                 say(f"             {line}")
@@ -184,6 +190,11 @@ class _Review:
             say(f"reviewers:   {', '.join(map(str, fields['reviewers']))}")
         if not fields or not {"name", "args", "query", "description"} & set(fields):
             say(f"value:       {compact(item.value)}")
+        if hidden(item):
+            say(
+                f"warning:     this request {HIDDEN_WARNING} (shown as <U+XXXX>): "
+                "the text may not be what it seems"
+            )
 
     # Asking ---------------------------------------------------------------------------
 

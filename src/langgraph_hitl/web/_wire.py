@@ -15,6 +15,8 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
+from .._display import has_hidden
+
 if TYPE_CHECKING:
     from .._errors import FieldError
     from .._pending import PendingInterrupt
@@ -66,6 +68,11 @@ class PendingOut(BaseModel):
     expires_at: datetime | None
     node: str
     path: list[str]
+    hidden_characters: bool = Field(
+        description="The value or thread id contains hidden characters (bidi controls, "
+        "zero-width or control characters): pages show them as <U+XXXX>; here the values "
+        "are exact."
+    )
 
 
 class PendingList(BaseModel):
@@ -155,6 +162,7 @@ def pending_out(item: PendingInterrupt) -> PendingOut:
         expires_at=item.expires_at,
         node=item.node,
         path=list(item.path),
+        hidden_characters=has_hidden([item.value, item.thread_id]),
     )
 
 
