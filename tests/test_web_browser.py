@@ -164,12 +164,17 @@ def test_two_signed_in_reviewers_answer_the_same_request_and_one_wins(
     with open_checkpointer(str(tmp_path / "agent.db")) as saver:
         graph = agent(saver, [pay()], ledger=ledger)
         item = start(graph, "t-1")
-        app = create_app(graph, reviewers={"tok-alice": "alice", "tok-bob": "bob"})
+        app = create_app(
+            graph, reviewers={"tok-alice-0123456789": "alice", "tok-bob-0123456789": "bob"}
+        )
         with serving(app) as url:
             alice, bob = browser.new_context(), browser.new_context()
             try:
                 pages = []
-                for context, token in ((alice, "tok-alice"), (bob, "tok-bob")):
+                for context, token in (
+                    (alice, "tok-alice-0123456789"),
+                    (bob, "tok-bob-0123456789"),
+                ):
                     page = context.new_page()
                     page.goto(url)
                     page.locator("#token").fill(token)

@@ -15,6 +15,8 @@ from ._decisions import Approve, Decision, DecisionType, Edit, EditedAction, Rej
 from ._errors import (
     AmbiguousResumeError,
     CheckpointerRequiredError,
+    DatabaseUnavailableError,
+    DatabaseURLError,
     FieldError,
     HITLError,
     InvalidResumeError,
@@ -23,6 +25,7 @@ from ._errors import (
     RequestExpiredError,
     ResumeConflictError,
     ResumeFailedError,
+    ReviewersConfigError,
     ScriptExhaustedError,
     SwallowedInterruptError,
     TimeoutTooEarlyError,
@@ -80,6 +83,8 @@ __all__ = [
     # Errors
     "AmbiguousResumeError",
     "CheckpointerRequiredError",
+    "DatabaseURLError",
+    "DatabaseUnavailableError",
     "FieldError",
     "HITLError",
     "InvalidResumeError",
@@ -88,6 +93,7 @@ __all__ = [
     "RequestExpiredError",
     "ResumeConflictError",
     "ResumeFailedError",
+    "ReviewersConfigError",
     "ScriptExhaustedError",
     "SwallowedInterruptError",
     "TimeoutTooEarlyError",

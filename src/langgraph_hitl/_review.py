@@ -27,9 +27,8 @@ from ._errors import (
     ResumeFailedError,
     UnknownInterruptError,
 )
-from ._graphref import GraphSpecError
 from ._inbox import Inbox
-from ._terminal import age_of, compact, expiry_of, fail, fields_of, hidden, open_graph
+from ._terminal import age_of, compact, expiry_of, fields_of, hidden, open_graph
 from ._validation import schema_key, validate_answer
 
 if TYPE_CHECKING:
@@ -382,34 +381,36 @@ def _walk(session: _Review, thread: str | None) -> None:
             console.say()
 
 
+def _requests(n: int) -> str:
+    return f"{n} request{'s' if n != 1 else ''}"
+
+
 def review(
     args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO | None = None
 ) -> int:
     """Run `langgraph-hitl review` with `args`, reading `stdin` and writing `stdout`."""
     console = _Console(stdin or sys.stdin, stdout or sys.stdout)
-    try:
-        with open_graph(args) as graph:
-            session = _Review(console, Inbox(graph), args.reviewer)
-            try:
-                _walk(session, args.thread)
-            except _Quit:
-                console.say("Stopped.")
-            except _EndOfInput:
-                console.say("\nEnd of input: stopped; nothing was sent for the request shown.")
-            except KeyboardInterrupt:
-                console.say("\nInterrupted: nothing was sent for the request shown.")
-                return 130
-    except (GraphSpecError, ImportError) as exc:
-        return fail(str(exc))
-    if session.answered + session.skipped + session.taken == 0:
-        console.say(
-            "No pending requests."
-            if args.thread is None
-            else f"No pending requests on thread {args.thread!r}."
-        )
-    else:
-        console.say(
-            f"Answered {session.answered}, skipped {session.skipped}, "
-            f"answered by others {session.taken}."
-        )
-    return 0
+    code = 0
+    with open_graph(args) as graph:
+        session = _Review(console, Inbox(graph), args.reviewer)
+        try:
+            _walk(session, args.thread)
+        except _Quit:
+            console.say("Stopped.")
+        except _EndOfInput:
+            console.say("\nEnd of input: stopped; nothing was sent for the request shown.")
+        except KeyboardInterrupt:
+            console.say("\nInterrupted: nothing was sent for the request shown.")
+            code = 130
+        # Counted again at the end: what still waits, whoever answered meanwhile.
+        waiting = len(session.inbox.pending(thread_id=args.thread))
+    where = "" if args.thread is None else f" on thread {args.thread!r}"
+    if session.answered + session.skipped + session.taken == 0 and waiting == 0:
+        console.say(f"No pending requests{where}.")
+        return code
+    still = f"{_requests(waiting)} still wait{'s' if waiting == 1 else ''}{where}"
+    console.say(
+        f"Answered {session.answered}, skipped {session.skipped}, "
+        f"answered by others {session.taken}; {still if waiting else 'nothing waits' + where}."
+    )
+    return code

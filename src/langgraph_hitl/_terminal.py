@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from . import _clock as clock
 from ._checkpointers import open_checkpointer
 from ._display import HIDDEN_WARNING, has_hidden, visible
-from ._graphref import GraphSpecError, load_graph
+from ._graphref import load_graph
 from ._inbox import Inbox
 
 if TYPE_CHECKING:
@@ -90,7 +90,8 @@ class Progress:
 
 @contextmanager
 def open_graph(args: argparse.Namespace) -> Iterator[Pregel[Any, Any, Any, Any]]:
-    with open_checkpointer(args.db) as saver:
+    # A reviewer command never creates a database: a typo must not look like an empty inbox.
+    with open_checkpointer(args.db, create=False) as saver:
         yield load_graph(args.graph, saver)
 
 
@@ -231,8 +232,6 @@ def cmd_inbox(args: argparse.Namespace) -> int:
             items = Inbox(graph).pending(
                 tool=args.tool, type=args.type, thread_id=args.thread, on_progress=progress
             )
-    except (GraphSpecError, ImportError) as exc:
-        return fail(str(exc))
     finally:
         progress.close()
     shown = items if args.limit is None else items[: args.limit]
@@ -257,8 +256,6 @@ def cmd_expire(args: argparse.Namespace) -> int:
     try:
         with open_graph(args) as graph:
             done = Inbox(graph).expire(on_progress=progress)
-    except (GraphSpecError, ImportError) as exc:
-        return fail(str(exc))
     finally:
         progress.close()
     for item in done:
