@@ -50,8 +50,14 @@ def depth_of(value: object) -> int:
     return deepest
 
 
-def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> object:
+def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH, outer: int = 0) -> object:
     """Parse JSON text, refusing `NaN`, `Infinity`, overflowing numbers and deep nesting.
+
+    Args:
+        text: The JSON text.
+        max_depth: The most levels of arrays and objects accepted.
+        outer: Levels of an envelope not counted (1 for `{"answer": ...}`), so the limit
+            and the message are about the value inside it.
 
     Raises:
         json.JSONDecodeError: The text is not JSON.
@@ -67,7 +73,7 @@ def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> object:
         raise JSONValueError(
             f"The JSON is nested too deeply; at most {max_depth} levels of arrays and objects."
         ) from None
-    depth = depth_of(value)
+    depth = depth_of(value) - outer
     if depth > max_depth:
         raise JSONValueError(
             f"The JSON is nested {depth} levels deep; at most {max_depth} levels of arrays "

@@ -134,7 +134,8 @@ class Api:
             )
         thread_id: str = request.path_params["thread_id"]
         try:
-            data = strict_json(await request.body(), max_depth=self.max_depth)
+            # outer=1: the limit is about the answer, not the body's own object around it.
+            data = strict_json(await request.body(), max_depth=self.max_depth, outer=1)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             return _error(400, "invalid_json", f"The body is not JSON: {exc}.")
         except JSONValueError as exc:
