@@ -307,3 +307,31 @@ def test_serve_prints_its_banner_once_it_listens(db: Path) -> None:
     assert len(answer.json()["pending"]) == 2
     assert proc.returncode == 0
     assert rest.strip() == "Stopped."
+
+
+def test_review_never_sends_nan_as_json(tmp_path: Path) -> None:
+    module = tmp_path / "anything.py"
+    module.write_text(
+        "from typing import Any\n"
+        "from langgraph.graph import START, StateGraph\n"
+        "from langgraph.types import interrupt\n"
+        "from typing_extensions import TypedDict\n\n\n"
+        "class State(TypedDict, total=False):\n"
+        "    reply: Any\n\n\n"
+        "def ask(state: State) -> State:\n"
+        "    return {'reply': interrupt({'question': 'Any JSON?'})}\n\n\n"
+        "graph = StateGraph(State)\n"
+        "graph.add_node('ask', ask)\n"
+        "graph.add_edge(START, 'ask')\n"
+    )
+    spec = f"{module}:graph"
+    db = tmp_path / "any.db"
+    with open_checkpointer(str(db)) as saver:
+        load_graph(spec, saver).invoke({}, _config("t"))
+
+    run = _cli("review", spec, "--db", str(db), stdin="[NaN]\n")
+
+    assert run.returncode == 0, run.stderr
+    with open_checkpointer(str(db)) as saver:
+        reply = load_graph(spec, saver).get_state(_config("t")).values["reply"]
+    assert reply == "[NaN]", "not JSON, so sent as the text typed"

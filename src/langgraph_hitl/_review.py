@@ -10,7 +10,6 @@ anything is sent, and asked again when it does not fit. Answers go through
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from ._errors import (
     UnknownInterruptError,
 )
 from ._inbox import Inbox
+from ._jsontext import loads as strict_json
 from ._terminal import age_of, compact, expiry_of, fields_of, hidden, open_graph
 from ._validation import schema_key, validate_answer
 
@@ -146,8 +146,9 @@ def text_field(schema: Mapping[str, Any] | None) -> str | None:
 
 
 def _json(text: str) -> tuple[bool, object]:
+    # Strict: NaN, Infinity and absurd nesting are not JSON a schema could accept.
     try:
-        return True, json.loads(text)
+        return True, strict_json(text)
     except ValueError:
         return False, None
 
