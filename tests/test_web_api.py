@@ -445,9 +445,13 @@ def test_allowed_hosts_refuse_other_host_names(ledger: Ledger) -> None:
     with client(create_app(graph, allowed_hosts=LOOPBACK_HOSTS)) as c:
         ours = c.get("/api/pending")
         rebound = c.get("/api/pending", headers={"Host": "attacker.example"})
+        ipv6 = c.get("/api/pending", headers={"Host": "[::1]:8765"})
 
     assert ours.status_code == 200
     assert rebound.status_code == 400
+    assert rebound.json()["error"] == "invalid_host"
+    assert "'attacker.example'" in rebound.json()["message"]
+    assert ipv6.status_code == 200, "an IPv6 loopback Host with a port is ours too"
 
 
 async def test_the_async_api_serves_async_checkpointers(

@@ -23,7 +23,6 @@ from urllib.parse import urlencode
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
@@ -31,7 +30,7 @@ from .. import _clock as clock
 from .._errors import HITLError, InvalidResumeError
 from ._api import Api, client_of
 from ._forms import FormInputError, answer_from_form, form_for, place_errors
-from ._guards import BodyLimit, OriginCheck
+from ._guards import BodyLimit, HostCheck, OriginCheck
 from ._ops import GraphOps, friendly, messages_of, new_messages, status_of
 from ._pages import Card, Chrome, cards_html, layout, login_body, messages_html
 from ._security import COOKIE, Keys, Reviewers, Session, Throttle
@@ -431,7 +430,7 @@ def build_app(
         Route("/openapi.json", app.api.openapi, methods=["GET"], name="openapi"),
     ]
     hosts = list(allowed_hosts) if allowed_hosts is not None else None
-    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=hosts)] if hosts else []
+    middleware = [Middleware(HostCheck, allowed_hosts=hosts)] if hosts is not None else []
     middleware += [
         Middleware(OriginCheck, allowed_hosts=hosts),
         Middleware(BodyLimit, max_body=max_body),

@@ -1,4 +1,7 @@
-"""ASGI guards in front of every route: a body size limit and an Origin check.
+"""ASGI guards in front of every route: the Host check, a body size limit, an Origin check.
+
+- `HostCheck` answers 400 to a request whose `Host` is none of the allowed names (a page
+  on another site that points a DNS name at this server: DNS rebinding).
 
 - `BodyLimit` refuses a request body larger than the limit with 413 before any handler
   reads (or parses) it: at once when `Content-Length` says so, else as soon as the
@@ -9,7 +12,7 @@
   even a form it copied; clients that send neither (curl, scripts) are not affected. The
   forms' CSRF tokens are checked as well.
 
-Refusals are JSON for a JSON request, a short HTML page otherwise.
+Refusals are JSON for the API (or a JSON request), a short HTML page otherwise.
 """
 
 from __future__ import annotations
@@ -24,12 +27,13 @@ if TYPE_CHECKING:
 
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimit", "OriginCheck", "host_allowed"]
+__all__ = ["BodyLimit", "HostCheck", "OriginCheck", "host_allowed"]
 
 
 async def _refuse(scope: Scope, send: Send, status: int, code: str, message: str) -> None:
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-    if "json" in headers.get("content-type", "") or "json" in headers.get("accept", ""):
+    wants_json = "json" in headers.get("content-type", "") or "json" in headers.get("accept", "")
+    if wants_json or "/api/" in scope.get("path", ""):
         body = json.dumps({"error": code, "message": message, "errors": [], "pending": []})
         kind = "application/json"
     else:
@@ -156,6 +160,41 @@ class OriginCheck:
                 "forbidden_origin",
                 f"A post from {source!r} is refused: it does not come from this server's own "
                 "pages. Nothing was sent.",
+            )
+            return
+        await self.app(scope, receive, send)
+
+
+def _host_of(header: str) -> str:
+    return urlsplit(f"//{header}").hostname or "" if header else ""
+
+
+class HostCheck:
+    """Refuse requests whose `Host` header is not one of `allowed_hosts` with 400."""
+
+    def __init__(self, app: ASGIApp, *, allowed_hosts: Sequence[str]) -> None:
+        self.app = app
+        self.allowed = list(allowed_hosts)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        header = next(
+            (v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"host"), ""
+        )
+        try:
+            host = _host_of(header)
+        except ValueError:  # a malformed Host (e.g. a bad port)
+            host = ""
+        if not host or not host_allowed(host, self.allowed):
+            await _refuse(
+                scope,
+                send,
+                400,
+                "invalid_host",
+                f"This server does not answer to the host {header!r}; it answers to "
+                f"{', '.join(self.allowed)}.",
             )
             return
         await self.app(scope, receive, send)
