@@ -335,3 +335,17 @@ def test_review_never_sends_nan_as_json(tmp_path: Path) -> None:
     with open_checkpointer(str(db)) as saver:
         reply = load_graph(spec, saver).get_state(_config("t")).values["reply"]
     assert reply == "[NaN]", "not JSON, so sent as the text typed"
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "says"),
+    [
+        ("--session-hours", "0", "argument --session-hours: '0' must be more than 0"),
+        ("--max-body", "lots", "argument --max-body: 'lots' is not a number of bytes"),
+    ],
+)
+def test_serve_refuses_bad_limits_in_one_line(db: Path, option: str, value: str, says: str) -> None:
+    run = _cli("serve", MAIL, "--db", str(db), option, value)
+
+    assert run.returncode == 2
+    assert says in _one_line(run.stderr)

@@ -132,6 +132,7 @@ def test_sessions_expire_after_their_lifetime(
     with client(default) as long_c, client(short) as short_c:
         sign_in(long_c, ALICE)
         sign_in(short_c, BOB)
+        assert "Max-Age=3600" in short_c.get("/").headers["set-cookie"]
         clock.advance(timedelta(minutes=59))
         assert long_c.get("/").status_code == 200
         assert short_c.get("/").status_code == 200

@@ -164,9 +164,18 @@ def test_the_documented_demo_can_be_reviewed_over_http(server: Server) -> None:
 def test_serve_takes_reviewer_tokens_from_a_file(demo_db: Path, tmp_path: Path) -> None:
     tokens = tmp_path / "reviewers.json"
     tokens.write_text(json.dumps({ALICE: "alice"}), encoding="utf-8")
-    running = Server(demo_db, "--reviewers-file", str(tokens))
+    running = Server(
+        demo_db, "--reviewers-file", str(tokens), "--max-body", "2000", "--session-hours", "2"
+    )
     try:
         running.wait()
+        too_big = httpx.post(
+            f"{running.url}/api/threads/x/resume",
+            json={"interrupt_id": "x", "answer": "a" * 2000},
+            headers={"Authorization": f"Bearer {ALICE}"},
+            timeout=30,
+        )
+        login = httpx.get(f"{running.url}/login", timeout=30)
         anonymous = httpx.get(f"{running.url}/api/pending", timeout=30)
         alice = httpx.get(
             f"{running.url}/api/pending",
@@ -177,6 +186,9 @@ def test_serve_takes_reviewer_tokens_from_a_file(demo_db: Path, tmp_path: Path) 
     finally:
         code, _ = running.stop()
 
+    assert too_big.status_code == 413
+    assert "at most 2000 bytes" in too_big.json()["message"]
+    assert "Max-Age=7200" in login.headers["set-cookie"]
     assert anonymous.status_code == 401
     assert alice.status_code == 200
     assert len(alice.json()["pending"]) == 4

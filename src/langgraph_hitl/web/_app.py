@@ -91,6 +91,8 @@ class Reviewer:
             COOKIE,
             self.keys.dump(session),
             path=request.scope.get("root_path") or "/",
+            # The browser drops it when the server would refuse it anyway.
+            max_age=int(self.keys.lifetime.total_seconds()),
             httponly=True,
             samesite="strict",
             secure=request.url.scheme == "https",
