@@ -133,7 +133,8 @@ def test_inbox_json_keeps_the_exact_values(tricked: Path) -> None:
 
 def test_review_shows_hidden_characters_and_flags_the_request(tricked: Path) -> None:
     before = _pending_ids(tricked)
-    run = _cli("review", MAIL, "--db", str(tricked), stdin="s\n")
+    # The first line typed is not a decision; its echo is shown visibly too.
+    run = _cli("review", MAIL, "--db", str(tricked), stdin="\x1b[2J\ns\n")
 
     assert run.returncode == 0, run.stderr
     out = run.stdout
@@ -143,6 +144,7 @@ def test_review_shows_hidden_characters_and_flags_the_request(tricked: Path) -> 
     assert "\u200b" not in out
     assert "\x1b" not in out
     assert "warning:     this request contains hidden characters" in out
+    assert "[q]uit? <U+001B>[2J\nPlease type one of" in out
     assert _pending_ids(tricked) == before
 
 
@@ -163,7 +165,7 @@ def test_error_messages_show_hidden_characters(tricked: Path, tmp_path: Path) ->
 
 def test_the_page_shows_hidden_characters_and_the_api_keeps_them() -> None:
     graph = agent(InMemorySaver(), [pay(f"INV-{REVERSED}", 120.0)], ledger=Ledger())
-    item = start(graph, "t\u200b1")
+    item = start(graph, "t\u200b1", text=f"Pay it to {IBAN}. {CLEAR}")
     c = TestClient(create_app(graph), base_url="http://127.0.0.1")
 
     page = c.get("/").text
@@ -185,6 +187,11 @@ def test_the_page_shows_hidden_characters_and_the_api_keeps_them() -> None:
     # The edit form keeps the model's exact argument, so what is sent is what was asked.
     assert f'value="INV-{REVERSED}"' in page
     assert "This message contains hidden characters" in thread
+    assert (
+        '0532<span class="hidden-char" title="hidden character: ZERO WIDTH SPACE">'
+        "&lt;U+200B&gt;</span>0130"
+    ) in thread
+    assert "&lt;U+001B&gt;</span>[2J" in thread
     assert not any(is_hidden(char) for char in re.sub(r'="[^"]*"', "", thread))
     assert api[0]["args"]["invoice_id"] == f"INV-{REVERSED}"
     assert api[0]["thread_id"] == "t\u200b1"

@@ -79,7 +79,7 @@ class _Console:
             raise _EndOfInput
         if not self.inp.isatty():
             # Echo what was read, so a transcript of a scripted review reads as a dialogue.
-            self.out.write(line if line.endswith("\n") else line + "\n")
+            self.out.write(visible(line.rstrip("\n")) + "\n")
         return line.rstrip("\n")
 
 
