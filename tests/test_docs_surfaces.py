@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
-from test_examples import _BLOCK, Modules, _expected_outputs
+from test_examples import Modules
 
 from langgraph_hitl import (
     AmbiguousResumeError,
@@ -30,6 +30,13 @@ from langgraph_hitl.web._wire import API_ERRORS, openapi_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
+BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
+PRINT = re.compile(r"^\s*print\(.*\)\s*#\s*(?P<expected>.+)$")
+
+
+def expected_outputs(code: str) -> list[str]:
+    """What a block says its `print(x)  # shown` lines show (as test_examples reads them)."""
+    return [m["expected"].strip() for m in map(PRINT.match, code.splitlines()) if m]
 
 
 @pytest.fixture
@@ -42,7 +49,7 @@ def test_doc_code_runs_and_prints_what_it_says(
     page: str, modules: Modules, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(ROOT)  # the pages' paths are relative to the repository's root
-    blocks = _BLOCK.findall((DOCS / page).read_text(encoding="utf-8"))
+    blocks = BLOCK.findall((DOCS / page).read_text(encoding="utf-8"))
     assert blocks, f"{page} has no python code"
     module = modules.new(f"docs_{page.removesuffix('.md')}")
     printed = io.StringIO()
@@ -52,7 +59,7 @@ def test_doc_code_runs_and_prints_what_it_says(
             exec(compile(block, f"docs/{page}", "exec"), module.__dict__)
 
     out = printed.getvalue()
-    expected = [e for block in blocks for e in _expected_outputs(block)]
+    expected = [e for block in blocks for e in expected_outputs(block)]
     assert expected, f"{page} prints nothing it promises"
     for line in expected:
         assert line in out, f"docs/{page} says a print shows {line!r}; it printed:\n{out}"
