@@ -21,7 +21,14 @@ import httpx
 import pytest
 from graphs.mail import ask
 
-from langgraph_hitl import Inbox, __version__, open_checkpointer
+from langgraph_hitl import (
+    DatabaseUnavailableError,
+    DatabaseURLError,
+    Inbox,
+    __version__,
+    aopen_checkpointer,
+    open_checkpointer,
+)
 from langgraph_hitl._graphref import load_graph
 from langgraph_hitl.web._security import MIN_TOKEN_LENGTH, Reviewers, token_digest
 
@@ -349,3 +356,20 @@ def test_serve_refuses_bad_limits_in_one_line(db: Path, option: str, value: str,
 
     assert run.returncode == 2
     assert says in _one_line(run.stderr)
+
+
+async def test_the_async_opener_never_creates_either(tmp_path: Path, db: Path) -> None:
+    missing = tmp_path / "missing.db"
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a database\n" * 100)
+
+    with pytest.raises(DatabaseURLError, match="No database file"):
+        async with aopen_checkpointer(str(missing), create=False):
+            pass
+    with pytest.raises(DatabaseUnavailableError, match="file is not a database"):
+        async with aopen_checkpointer(str(notes), create=False):
+            pass
+    async with aopen_checkpointer(str(db), create=False) as saver:
+        assert await saver.aget_tuple(_config("mail")) is not None
+
+    assert not missing.exists()

@@ -136,8 +136,13 @@ def test_sessions_expire_after_their_lifetime(
         clock.advance(timedelta(minutes=59))
         assert long_c.get("/").status_code == 200
         assert short_c.get("/").status_code == 200
+        stale_csrf = csrf_of(short_c.get("/").text)
         clock.advance(timedelta(minutes=1))
         assert short_c.get("/").headers["location"] == "/login"
+        # Signing out of a session that already ended just leads to the sign-in page.
+        ended = short_c.post("/logout", data={"csrf": stale_csrf})
+        assert ended.status_code == 303
+        assert ended.headers["location"] == "/login"
         assert long_c.get("/").status_code == 200
         clock.advance(timedelta(hours=11))
         assert long_c.get("/").headers["location"] == "/login", "12 hours by default"

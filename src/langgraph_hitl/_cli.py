@@ -261,6 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for add in (_add_demo, _add_inbox, _add_review, _add_expire, _add_serve, _add_token):
         add(sub)
+    # Named in the one-line error when no command is given (argparse would say "command").
+    sub.metavar = "{" + ",".join(sub.choices) + "}"
     return parser
 
 

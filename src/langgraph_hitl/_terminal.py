@@ -40,7 +40,6 @@ __all__ = [
     "cmd_review",
     "compact",
     "expiry_of",
-    "fail",
     "fields_of",
     "hidden",
     "open_graph",
@@ -93,12 +92,6 @@ def open_graph(args: argparse.Namespace) -> Iterator[Pregel[Any, Any, Any, Any]]
     # A reviewer command never creates a database: a typo must not look like an empty inbox.
     with open_checkpointer(args.db, create=False) as saver:
         yield load_graph(args.graph, saver)
-
-
-def fail(message: str) -> int:
-    # Messages name the values they refuse, and those may come from anywhere.
-    print(f"langgraph-hitl: error: {visible(message)}", file=sys.stderr)
-    return 2
 
 
 # -- showing requests --------------------------------------------------------------------

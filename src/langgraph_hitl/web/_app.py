@@ -267,8 +267,9 @@ class Reviewer:
                 request,
                 fresh,
                 "Form refused",
-                "<p>This form did not come from this page, or it is too old (the "
-                "server restarted, or you signed in again). Nothing was sent. "
+                "<p>This form did not come from this page, or it is too old (your "
+                "session ended, the server restarted, or you signed in again). Nothing was "
+                "sent. "
                 f'<a href="{request.url_for("inbox").path}">Reload the list</a> '
                 "and answer again.</p>",
                 status=403,
@@ -356,10 +357,13 @@ class Reviewer:
         session = self.keys.load(request.cookies.get(COOKIE))
         async with request.form() as posted:
             csrf = posted.get("csrf")
+        if session is None or self.keys.reviewer_of(session) is None:  # ended: nothing to end
+            self.keys.end(session)
+            return self._redirect(request, self.keys.new_session(), request.url_for("login").path)
         if not self.keys.csrf_ok(session, csrf if isinstance(csrf, str) else None):
             return self._page(
                 request,
-                session or self.keys.new_session(),
+                session,
                 "Form refused",
                 "<p>Sign-out refused: the form did not come from this page.</p>",
                 status=403,
