@@ -78,10 +78,7 @@ def check_database_url(url: str, *, create: bool = True) -> str:
     if not url.strip():
         raise DatabaseURLError(f"The database {url!r} is empty; expected {ACCEPTED_FORMS}.")
     if is_postgres_url(url):
-        if not urlsplit(url).hostname and "host=" not in url:
-            raise DatabaseURLError(
-                f"The database URL {redacted(url)!r} names no host; expected {ACCEPTED_FORMS}."
-            )
+        # No host is fine: libpq then uses its local socket (postgresql:///agent).
         return url
     scheme = _SCHEME.match(url)
     if scheme is not None and scheme.group(1).lower() != "sqlite":
@@ -119,7 +116,7 @@ def _postgres_missing() -> ImportError:
 
 def _postgres_unavailable(url: str, exc: Exception) -> DatabaseUnavailableError:
     parts = urlsplit(url)
-    where = f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
+    where = f"{parts.hostname}:{parts.port or 5432}" if parts.hostname else "the local socket"
     # psycopg's reasons run over several lines; the first that says why is enough.
     first = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
     reason = first.rpartition("failed:")[2].strip() or first or type(exc).__name__
