@@ -46,7 +46,8 @@ def _cli(
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, **(env or {})},
+        # Wide enough that no cell of the table is clipped, whatever the terminal.
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
         check=False,
     )
 
@@ -143,7 +144,7 @@ def test_review_asks_again_on_a_bad_answer_and_sends_only_a_valid_one(
     assert "Not a valid answer, nothing was sent:" in out
     assert "edited_action.args.to" in out
     assert out.count("Sent: the thread went on.") == 2
-    assert "Answered 2, skipped 0, answered by others 0." in out
+    assert "Answered 2, skipped 0, answered by others 0; nothing waits." in out
     # Only the valid edit ran, once.
     (sent,) = [json.loads(line) for line in outbox.read_text().splitlines()]
     assert (sent["to"], sent["subject"]) == ("bob@example.com", "Edited")
@@ -159,7 +160,7 @@ def test_review_one_thread_with_raw_json_and_skip(db: Path) -> None:
 
     skipped = _cli("review", MAIL, "--db", str(db), stdin="s\n")
     assert "Skipped." in skipped.stdout
-    assert "Answered 0, skipped 1" in skipped.stdout
+    assert "Answered 0, skipped 1, answered by others 0; 1 request still waits." in skipped.stdout
     assert _pending(db, MAIL) == ["mail"]
 
 

@@ -60,6 +60,8 @@ PUBLIC = {
         # Errors
         "AmbiguousResumeError",
         "CheckpointerRequiredError",
+        "DatabaseURLError",
+        "DatabaseUnavailableError",
         "FieldError",
         "HITLError",
         "InvalidResumeError",
@@ -68,6 +70,7 @@ PUBLIC = {
         "RequestExpiredError",
         "ResumeConflictError",
         "ResumeFailedError",
+        "ReviewersConfigError",
         "ScriptExhaustedError",
         "SwallowedInterruptError",
         "TimeoutTooEarlyError",

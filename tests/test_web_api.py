@@ -314,7 +314,7 @@ def test_two_reviewers_answering_at_once_one_wins(
         assert resume(other, "t-1", item.id, {"type": "approve"}).status_code == 404
 
 
-REVIEWERS = {"tok-alice": "alice", "tok-bob": "bob"}
+REVIEWERS = {"tok-alice-0123456789": "alice", "tok-bob-0123456789": "bob"}
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -328,7 +328,7 @@ def test_with_reviewers_the_api_wants_a_token(ledger: Ledger) -> None:
     with client(create_app(graph, reviewers=REVIEWERS)) as c:
         anonymous = c.get("/api/pending")
         wrong = c.get("/api/pending", headers=bearer("tok-eve"))
-        listed = c.get("/api/pending", headers=bearer("tok-bob"))
+        listed = c.get("/api/pending", headers=bearer("tok-bob-0123456789"))
         post = c.post(
             "/api/threads/t-1/resume", json={"interrupt_id": item.id, "answer": {"type": "approve"}}
         )
@@ -348,7 +348,7 @@ def test_the_tokens_reviewer_is_recorded_whatever_the_client_claims(ledger: Ledg
     with client(create_app(graph, reviewers=REVIEWERS)) as c:
         response = c.post(
             "/api/threads/t-1/resume",
-            headers=bearer("tok-bob"),
+            headers=bearer("tok-bob-0123456789"),
             json={"interrupt_id": item.id, "answer": {"type": "approve", "reviewer": "alice"}},
         )
 
@@ -365,9 +365,11 @@ def test_a_reviewer_the_tool_does_not_name_is_refused(ledger: Ledger) -> None:
 
     with client(create_app(graph, reviewers=REVIEWERS)) as c:
         body = {"interrupt_id": item.id, "answer": {"type": "approve", "reviewer": "alice"}}
-        as_bob = c.post("/api/threads/t-1/resume", headers=bearer("tok-bob"), json=body)
+        as_bob = c.post("/api/threads/t-1/resume", headers=bearer("tok-bob-0123456789"), json=body)
         untouched(graph, "t-1", before)
-        as_alice = c.post("/api/threads/t-1/resume", headers=bearer("tok-alice"), json=body)
+        as_alice = c.post(
+            "/api/threads/t-1/resume", headers=bearer("tok-alice-0123456789"), json=body
+        )
 
     assert as_bob.status_code == 422
     assert any(e["loc"][-1] == "reviewer" for e in as_bob.json()["errors"])
@@ -405,15 +407,15 @@ def test_the_openapi_schema_describes_what_the_api_sends(ledger: Ledger) -> None
 
     with client(create_app(graph, reviewers=REVIEWERS)) as c:
         doc = c.get("/openapi.json").json()
-        listed = c.get("/api/pending", headers=bearer("tok-bob")).json()
+        listed = c.get("/api/pending", headers=bearer("tok-bob-0123456789")).json()
         done = c.post(
             "/api/threads/t-1/resume",
-            headers=bearer("tok-bob"),
+            headers=bearer("tok-bob-0123456789"),
             json={"interrupt_id": item.id, "answer": {"type": "approve"}},
         ).json()
         error = c.post(
             "/api/threads/t-1/resume",
-            headers=bearer("tok-bob"),
+            headers=bearer("tok-bob-0123456789"),
             json={"interrupt_id": item.id, "answer": {"type": "approve"}},
         ).json()
 
@@ -443,9 +445,13 @@ def test_allowed_hosts_refuse_other_host_names(ledger: Ledger) -> None:
     with client(create_app(graph, allowed_hosts=LOOPBACK_HOSTS)) as c:
         ours = c.get("/api/pending")
         rebound = c.get("/api/pending", headers={"Host": "attacker.example"})
+        ipv6 = c.get("/api/pending", headers={"Host": "[::1]:8765"})
 
     assert ours.status_code == 200
     assert rebound.status_code == 400
+    assert rebound.json()["error"] == "invalid_host"
+    assert "'attacker.example'" in rebound.json()["message"]
+    assert ipv6.status_code == 200, "an IPv6 loopback Host with a port is ours too"
 
 
 async def test_the_async_api_serves_async_checkpointers(

@@ -164,12 +164,17 @@ def test_two_signed_in_reviewers_answer_the_same_request_and_one_wins(
     with open_checkpointer(str(tmp_path / "agent.db")) as saver:
         graph = agent(saver, [pay()], ledger=ledger)
         item = start(graph, "t-1")
-        app = create_app(graph, reviewers={"tok-alice": "alice", "tok-bob": "bob"})
+        app = create_app(
+            graph, reviewers={"tok-alice-0123456789": "alice", "tok-bob-0123456789": "bob"}
+        )
         with serving(app) as url:
             alice, bob = browser.new_context(), browser.new_context()
             try:
                 pages = []
-                for context, token in ((alice, "tok-alice"), (bob, "tok-bob")):
+                for context, token in (
+                    (alice, "tok-alice-0123456789"),
+                    (bob, "tok-bob-0123456789"),
+                ):
                     page = context.new_page()
                     page.goto(url)
                     page.locator("#token").fill(token)
@@ -195,3 +200,54 @@ def test_two_signed_in_reviewers_answer_the_same_request_and_one_wins(
         assert [(r.decision, r.reviewer) for r in audit_trail(graph, config("t-1"))] == [
             ("approve", "alice")
         ]
+
+
+def test_after_sign_out_the_back_button_and_the_old_cookie_land_on_sign_in(
+    browser: Browser, tmp_path: Path
+) -> None:
+    ledger = Ledger()
+    with open_checkpointer(str(tmp_path / "agent.db")) as saver:
+        graph = agent(saver, [pay("INV-1", 120.0), pay("INV-2", 300.0)], ledger=ledger)
+        first = start(graph, "t-1")
+        second = start(graph, "t-2")
+        app = create_app(graph, reviewers={"tok-alice-0123456789": "alice"})
+        with serving(app) as url:
+            context = browser.new_context()
+            try:
+                page = context.new_page()
+                page.goto(url)
+                assert page.url.endswith("/login")
+                page.locator("#token").fill("tok-alice-0123456789")
+                page.get_by_role("button", name="Sign in").click()
+                page.wait_for_selector(f"#req-{first.id}")
+                assert "Signed in as alice" in page.locator("header").inner_text()
+                (old_cookie,) = context.cookies()
+
+                card(page, first.id).get_by_role("button", name="Approve").click()
+                page.wait_for_url("**/thread?**")
+                assert page.locator("#banner").inner_text() == "Your answer was sent."
+
+                page.get_by_role("button", name="Sign out").click()
+                page.wait_for_url("**/login")
+                page.go_back()  # to the thread page, which is not cached (no-store)
+                page.wait_for_load_state()
+                assert page.url.endswith("/login")
+                assert page.locator("#token").is_visible()
+                assert "Signed in" not in page.content()
+                shot(page, tmp_path / "5-back-after-sign-out.png")
+
+                # The cookie from before the sign-out, put back as a thief would.
+                context.clear_cookies()
+                context.add_cookies(
+                    [{"name": old_cookie["name"], "value": old_cookie["value"], "url": url}]
+                )
+                page.goto(url)
+                assert page.url.endswith("/login")
+                assert page.locator("#token").is_visible()
+                page.goto(f"{url}/thread?id=t-2")
+                assert page.url.endswith("/login")
+            finally:
+                context.close()
+
+        assert ledger.paid == [{"invoice_id": "INV-1", "amount": 120.0}]
+        assert [p.id for p in pending_interrupts(graph, config("t-2"))] == [second.id]

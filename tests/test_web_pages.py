@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from web_support import Graph
 
 BASE = "http://127.0.0.1"
-REVIEWERS = {"tok-alice": "alice", "tok-bob": "bob"}
+REVIEWERS = {"tok-alice-0123456789": "alice", "tok-bob-0123456789": "bob"}
 
 
 @pytest.fixture
@@ -287,8 +287,10 @@ def test_with_reviewers_the_page_asks_to_sign_in_and_records_who_decided(ledger:
         unknown = c.post("/login", data={"csrf": csrf_of(login.text), "token": "tok-eve"})
         assert unknown.status_code == 401
         assert "Unknown token." in unknown.text
-        assert c.post("/login", data={"token": "tok-bob"}).status_code == 403
-        signed_in = c.post("/login", data={"csrf": csrf_of(login.text), "token": "tok-bob"})
+        assert c.post("/login", data={"token": "tok-bob-0123456789"}).status_code == 403
+        signed_in = c.post(
+            "/login", data={"csrf": csrf_of(login.text), "token": "tok-bob-0123456789"}
+        )
         assert signed_in.status_code == 303
         page = c.get("/")
         assert "Signed in as <strong>bob</strong>" in page.text
@@ -299,7 +301,7 @@ def test_with_reviewers_the_page_asks_to_sign_in_and_records_who_decided(ledger:
         c.post("/logout", data={"csrf": csrf_of(page.text)})
         assert c.get("/").headers["location"] == "/login"
         relogin = c.get("/login")
-        c.post("/login", data={"csrf": csrf_of(relogin.text), "token": "tok-alice"})
+        c.post("/login", data={"csrf": csrf_of(relogin.text), "token": "tok-alice-0123456789"})
         accepted = answer(c, first, "approve")
         assert accepted.status_code == 303
 

@@ -13,14 +13,21 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+from langgraph.checkpoint.memory import InMemorySaver
+from web_support import Ledger, agent
 
+from langgraph_hitl import ReviewersConfigError
 from langgraph_hitl._cli import main
+from langgraph_hitl.web import create_app
 from langgraph_hitl.web._serve import REVIEWERS_ENV, is_loopback, load_reviewers
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
+ALICE = "s3cret-alice-0123456789"
+BOB = "s3cret-bob-0123456789"
+EVE = "s3cret-eve-0123456789"
 
 
 def free_port() -> int:
@@ -91,6 +98,21 @@ class Server:
         return self.proc.returncode, err
 
 
+def serve_once(db: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """`serve` that is expected to refuse to start."""
+    return subprocess.run(
+        [
+            *(sys.executable, "-m", "langgraph_hitl", "serve", "examples/review_demo.py:graph"),
+            *("--db", str(db), "--port", str(free_port()), *extra),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 @pytest.fixture
 def demo_db(tmp_path: Path) -> Path:
     db = tmp_path / "demo.db"
@@ -141,20 +163,32 @@ def test_the_documented_demo_can_be_reviewed_over_http(server: Server) -> None:
 
 def test_serve_takes_reviewer_tokens_from_a_file(demo_db: Path, tmp_path: Path) -> None:
     tokens = tmp_path / "reviewers.json"
-    tokens.write_text(json.dumps({"s3cret-alice": "alice"}), encoding="utf-8")
-    running = Server(demo_db, "--reviewers-file", str(tokens))
+    tokens.write_text(json.dumps({ALICE: "alice"}), encoding="utf-8")
+    running = Server(
+        demo_db, "--reviewers-file", str(tokens), "--max-body", "2000", "--session-hours", "2"
+    )
     try:
         running.wait()
+        too_big = httpx.post(
+            f"{running.url}/api/threads/x/resume",
+            json={"interrupt_id": "x", "answer": "a" * 2000},
+            headers={"Authorization": f"Bearer {ALICE}"},
+            timeout=30,
+        )
+        login = httpx.get(f"{running.url}/login", timeout=30)
         anonymous = httpx.get(f"{running.url}/api/pending", timeout=30)
         alice = httpx.get(
             f"{running.url}/api/pending",
             timeout=30,
-            headers={"Authorization": "Bearer s3cret-alice"},
+            headers={"Authorization": f"Bearer {ALICE}"},
         )
         page = httpx.get(f"{running.url}/", timeout=30)
     finally:
         code, _ = running.stop()
 
+    assert too_big.status_code == 413
+    assert "at most 2000 bytes" in too_big.json()["message"]
+    assert "Max-Age=7200" in login.headers["set-cookie"]
     assert anonymous.status_code == 401
     assert alice.status_code == 200
     assert len(alice.json()["pending"]) == 4
@@ -166,6 +200,7 @@ def test_serve_takes_reviewer_tokens_from_a_file(demo_db: Path, tmp_path: Path) 
 def test_serve_refuses_a_bad_configuration_with_a_clear_message(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    (tmp_path / "x.db").touch()
     db = str(tmp_path / "x.db")
     missing = main(["serve", str(tmp_path / "nope.py") + ":graph", "--db", db])
     assert missing == 2
@@ -179,22 +214,104 @@ def test_serve_refuses_a_bad_configuration_with_a_clear_message(
 
 def test_reviewers_come_from_the_file_else_the_environment(tmp_path: Path) -> None:
     good = tmp_path / "r.json"
-    good.write_text('{"t1": "alice", "t2": "bob"}', encoding="utf-8")
+    good.write_text(json.dumps({ALICE: "alice", BOB: "bob"}), encoding="utf-8")
     broken = tmp_path / "broken.json"
     broken.write_text("{", encoding="utf-8")
 
-    assert load_reviewers(str(good), {REVIEWERS_ENV: '{"x": "eve"}'}) == {
-        "t1": "alice",
-        "t2": "bob",
+    assert load_reviewers(str(good), {REVIEWERS_ENV: json.dumps({EVE: "eve"})}) == {
+        ALICE: "alice",
+        BOB: "bob",
     }
-    assert load_reviewers(None, {REVIEWERS_ENV: '{"x": "eve"}'}) == {"x": "eve"}
+    assert load_reviewers(None, {REVIEWERS_ENV: json.dumps({EVE: "eve"})}) == {EVE: "eve"}
     assert load_reviewers(None, {}) is None
-    with pytest.raises(ValueError, match="is not JSON"):
+    with pytest.raises(ReviewersConfigError, match="is not JSON"):
         load_reviewers(str(broken), {})
-    with pytest.raises(ValueError, match="Cannot read"):
+    with pytest.raises(ReviewersConfigError, match="Cannot read"):
         load_reviewers(str(tmp_path / "none.json"), {})
-    with pytest.raises(ValueError, match="non-empty strings"):
-        load_reviewers(None, {REVIEWERS_ENV: '{"t": ""}'})
+    with pytest.raises(ReviewersConfigError, match="a non-empty string"):
+        load_reviewers(None, {REVIEWERS_ENV: json.dumps({ALICE: ""})})
+
+
+def test_a_short_token_is_refused_naming_the_reviewer_never_the_token(tmp_path: Path) -> None:
+    file = tmp_path / "r.json"
+    file.write_text(json.dumps({ALICE: "alice", "hunter2": "bob"}), encoding="utf-8")
+
+    with pytest.raises(ReviewersConfigError) as from_file:
+        load_reviewers(str(file), {})
+    with pytest.raises(ReviewersConfigError) as from_mapping:
+        create_app(agent(InMemorySaver(), [], ledger=Ledger()), reviewers={"x": "carol"})
+
+    assert "the token of reviewer 'bob' is too short (7 characters)" in str(from_file.value)
+    assert "at least 16" in str(from_file.value)
+    assert "langgraph-hitl token bob" in str(from_file.value)
+    assert "hunter2" not in str(from_file.value)
+    assert "reviewer 'carol'" in str(from_mapping.value)
+    assert isinstance(from_file.value, ValueError)
+
+
+@pytest.fixture
+def empty_db(tmp_path: Path) -> Path:
+    """An existing (empty) database file: serve refuses these configurations before using it."""
+    path = tmp_path / "empty.db"
+    path.touch()
+    return path
+
+
+def test_serve_refuses_a_short_token_at_start_in_one_line(empty_db: Path, tmp_path: Path) -> None:
+    tokens = tmp_path / "reviewers.json"
+    tokens.write_text(json.dumps({"a" * 15: "alice"}), encoding="utf-8")
+
+    run = serve_once(empty_db, "--reviewers-file", str(tokens))
+
+    assert run.returncode == 2
+    (line,) = run.stderr.splitlines()
+    assert "the token of reviewer 'alice' is too short (15 characters)" in line
+    assert "a" * 15 not in line
+    assert "Reviewing" not in run.stderr
+
+
+def test_beyond_loopback_the_server_needs_tokens_or_an_explicit_insecure_flag(
+    empty_db: Path,
+) -> None:
+    everywhere = serve_once(empty_db, "--host", "0.0.0.0")
+    no_tokens = serve_once(empty_db, "--host", "0.0.0.0", "--allowed-host", "review.example")
+
+    assert everywhere.returncode == 2
+    (line,) = everywhere.stderr.splitlines()
+    assert "--allowed-host NAME" in line
+    assert no_tokens.returncode == 2
+    (line,) = no_tokens.stderr.splitlines()
+    assert "no reviewer tokens are set" in line
+    assert "--insecure-no-auth" in line
+
+
+def test_beyond_loopback_host_checking_stays_on(demo_db: Path) -> None:
+    running = Server(
+        demo_db, "--host", "0.0.0.0", "--allowed-host", "review.example", "--insecure-no-auth"
+    )
+    try:
+        running.wait()
+        named = httpx.get(
+            f"{running.url}/api/pending", headers={"Host": "review.example"}, timeout=30
+        )
+        other = httpx.get(
+            f"{running.url}/api/pending", headers={"Host": "attacker.example"}, timeout=30
+        )
+        cross_site = httpx.post(
+            f"{running.url}/api/threads/x/resume",
+            json={"interrupt_id": "x", "answer": {"type": "approve"}},
+            headers={"Host": "review.example", "Origin": "http://attacker.example"},
+            timeout=30,
+        )
+    finally:
+        code, err = running.stop()
+
+    assert named.status_code == 200
+    assert other.status_code == 400
+    assert cross_site.status_code == 403
+    assert cross_site.json()["error"] == "forbidden_origin"
+    assert "warning: --insecure-no-auth" in err
+    assert code == 0
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,8 @@ from ._decisions import Approve, Decision, DecisionType, Edit, EditedAction, Rej
 from ._errors import (
     AmbiguousResumeError,
     CheckpointerRequiredError,
+    DatabaseUnavailableError,
+    DatabaseURLError,
     FieldError,
     HITLError,
     InvalidResumeError,
@@ -24,6 +26,7 @@ from ._errors import (
     RequestExpiredError,
     ResumeConflictError,
     ResumeFailedError,
+    ReviewersConfigError,
     ScriptExhaustedError,
     SwallowedInterruptError,
     TimeoutTooEarlyError,
@@ -82,6 +85,8 @@ __all__ = [
     # Errors
     "AmbiguousResumeError",
     "CheckpointerRequiredError",
+    "DatabaseURLError",
+    "DatabaseUnavailableError",
     "FieldError",
     "HITLError",
     "InvalidResumeError",
@@ -90,6 +95,7 @@ __all__ = [
     "RequestExpiredError",
     "ResumeConflictError",
     "ResumeFailedError",
+    "ReviewersConfigError",
     "ScriptExhaustedError",
     "SwallowedInterruptError",
     "TimeoutTooEarlyError",

@@ -12,6 +12,9 @@ HITLError                         base of every error this library raises
 ├── InvalidResumeError            (ValueError)   an answer that fails its interrupt's schema
 │   └── TimeoutTooEarlyError                     a timeout decision sent before the deadline
 ├── RequestExpiredError           (ValueError)   a human answer after the request's deadline
+├── DatabaseURLError              (ValueError)   a database URL or path that names no database
+├── DatabaseUnavailableError      (RuntimeError) a database that cannot be reached or opened
+├── ReviewersConfigError          (ValueError)   a bad reviewers mapping or file (web reviewer)
 ├── ScriptExhaustedError          (RuntimeError) testing kit: the scripted model ran out
 ├── SwallowedInterruptError       (RuntimeError) testing kit: user code caught an interrupt
 └── UpstreamChangedError          (ImportError)  a LangGraph/pydantic private detail changed
@@ -35,6 +38,8 @@ if TYPE_CHECKING:
 __all__ = [
     "AmbiguousResumeError",
     "CheckpointerRequiredError",
+    "DatabaseURLError",
+    "DatabaseUnavailableError",
     "FieldError",
     "HITLError",
     "InvalidResumeError",
@@ -43,6 +48,7 @@ __all__ = [
     "RequestExpiredError",
     "ResumeConflictError",
     "ResumeFailedError",
+    "ReviewersConfigError",
     "ScriptExhaustedError",
     "SwallowedInterruptError",
     "TimeoutTooEarlyError",
@@ -184,4 +190,27 @@ class UpstreamChangedError(HITLError, ImportError):
 
     Raised when the package is imported (or a saver is first used) by `_compat`, which
     names the detail, the installed versions and the supported ranges.
+    """
+
+
+class DatabaseURLError(HITLError, ValueError):
+    """A database URL or path that is refused: nothing was opened or created.
+
+    Accepted: the path of an existing SQLite file (`agent.db`, `sqlite:///agent.db`) or a
+    `postgresql://` URL; a command that only reads and answers never creates a database.
+    """
+
+
+class DatabaseUnavailableError(HITLError, RuntimeError):
+    """A database that cannot be reached or opened (server down, wrong password, not SQLite).
+
+    The message names the host and port (never the password) or the file, and the reason;
+    the driver's own exception is `__cause__`.
+    """
+
+
+class ReviewersConfigError(HITLError, ValueError):
+    """The web reviewer's reviewers (token -> name) cannot be used: malformed, or a weak token.
+
+    Messages name the reviewer, never the token.
     """

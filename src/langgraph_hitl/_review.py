@@ -10,13 +10,13 @@ anything is sent, and asked again when it does not fit. Answers go through
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 from . import _clock as clock
+from ._display import HIDDEN_WARNING, visible
 from ._errors import (
     HITLError,
     InvalidResumeError,
@@ -26,9 +26,9 @@ from ._errors import (
     ResumeFailedError,
     UnknownInterruptError,
 )
-from ._graphref import GraphSpecError
 from ._inbox import Inbox
-from ._terminal import age_of, compact, expiry_of, fail, fields_of, open_graph
+from ._jsontext import loads as strict_json
+from ._terminal import age_of, compact, expiry_of, fields_of, hidden, open_graph
 from ._validation import schema_key, validate_answer
 
 if TYPE_CHECKING:
@@ -58,24 +58,28 @@ class _EndOfInput(Exception):
 
 @dataclass
 class _Console:
-    """Prompts on `out`, answers from `inp`; EOF ends the review."""
+    """Prompts on `out`, answers from `inp`; EOF ends the review.
+
+    Everything shown goes through `visible`: requests, their schemas and the errors about
+    answers all carry text the model or a user wrote.
+    """
 
     inp: TextIO
     out: TextIO
 
     def say(self, text: str = "") -> None:
-        self.out.write(text + "\n")
+        self.out.write(visible(text) + "\n")
         self.out.flush()
 
     def ask(self, prompt: str) -> str:
-        self.out.write(prompt)
+        self.out.write(visible(prompt))
         self.out.flush()
         line = self.inp.readline()
         if not line:
             raise _EndOfInput
         if not self.inp.isatty():
             # Echo what was read, so a transcript of a scripted review reads as a dialogue.
-            self.out.write(line if line.endswith("\n") else line + "\n")
+            self.out.write(visible(line.rstrip("\n")) + "\n")
         return line.rstrip("\n")
 
 
@@ -142,8 +146,9 @@ def text_field(schema: Mapping[str, Any] | None) -> str | None:
 
 
 def _json(text: str) -> tuple[bool, object]:
+    # Strict: NaN, Infinity and absurd nesting are not JSON a schema could accept.
     try:
-        return True, json.loads(text)
+        return True, strict_json(text)
     except ValueError:
         return False, None
 
@@ -174,7 +179,8 @@ class _Review:
         if "args" in fields:
             say(f"args:        {compact(fields['args'])}")
         if isinstance(fields.get("description"), str):
-            lines = str(fields["description"]).splitlines() or [""]
+            # split("\n"), not splitlines(): that would also break at hidden characters.
+            lines = str(fields["description"]).split("\n")
             say(f"description: {lines[0]}")
             for line in lines[1:]:
                 say(f"             {line}")
@@ -184,6 +190,11 @@ class _Review:
             say(f"reviewers:   {', '.join(map(str, fields['reviewers']))}")
         if not fields or not {"name", "args", "query", "description"} & set(fields):
             say(f"value:       {compact(item.value)}")
+        if hidden(item):
+            say(
+                f"warning:     this request {HIDDEN_WARNING} (shown as <U+XXXX>): "
+                "the text may not be what it seems"
+            )
 
     # Asking ---------------------------------------------------------------------------
 
@@ -371,34 +382,36 @@ def _walk(session: _Review, thread: str | None) -> None:
             console.say()
 
 
+def _requests(n: int) -> str:
+    return f"{n} request{'s' if n != 1 else ''}"
+
+
 def review(
     args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO | None = None
 ) -> int:
     """Run `langgraph-hitl review` with `args`, reading `stdin` and writing `stdout`."""
     console = _Console(stdin or sys.stdin, stdout or sys.stdout)
-    try:
-        with open_graph(args) as graph:
-            session = _Review(console, Inbox(graph), args.reviewer)
-            try:
-                _walk(session, args.thread)
-            except _Quit:
-                console.say("Stopped.")
-            except _EndOfInput:
-                console.say("\nEnd of input: stopped; nothing was sent for the request shown.")
-            except KeyboardInterrupt:
-                console.say("\nInterrupted: nothing was sent for the request shown.")
-                return 130
-    except (GraphSpecError, ImportError) as exc:
-        return fail(str(exc))
-    if session.answered + session.skipped + session.taken == 0:
-        console.say(
-            "No pending requests."
-            if args.thread is None
-            else f"No pending requests on thread {args.thread!r}."
-        )
-    else:
-        console.say(
-            f"Answered {session.answered}, skipped {session.skipped}, "
-            f"answered by others {session.taken}."
-        )
-    return 0
+    code = 0
+    with open_graph(args) as graph:
+        session = _Review(console, Inbox(graph), args.reviewer)
+        try:
+            _walk(session, args.thread)
+        except _Quit:
+            console.say("Stopped.")
+        except _EndOfInput:
+            console.say("\nEnd of input: stopped; nothing was sent for the request shown.")
+        except KeyboardInterrupt:
+            console.say("\nInterrupted: nothing was sent for the request shown.")
+            code = 130
+        # Counted again at the end: what still waits, whoever answered meanwhile.
+        waiting = len(session.inbox.pending(thread_id=args.thread))
+    where = "" if args.thread is None else f" on thread {args.thread!r}"
+    if session.answered + session.skipped + session.taken == 0 and waiting == 0:
+        console.say(f"No pending requests{where}.")
+        return code
+    still = f"{_requests(waiting)} still wait{'s' if waiting == 1 else ''}{where}"
+    console.say(
+        f"Answered {session.answered}, skipped {session.skipped}, "
+        f"answered by others {session.taken}; {still if waiting else 'nothing waits' + where}."
+    )
+    return code

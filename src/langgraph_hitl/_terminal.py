@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from . import _clock as clock
 from ._checkpointers import open_checkpointer
-from ._graphref import GraphSpecError, load_graph
+from ._display import HIDDEN_WARNING, has_hidden, visible
+from ._graphref import load_graph
 from ._inbox import Inbox
 
 if TYPE_CHECKING:
@@ -39,8 +40,8 @@ __all__ = [
     "cmd_review",
     "compact",
     "expiry_of",
-    "fail",
     "fields_of",
+    "hidden",
     "open_graph",
 ]
 
@@ -88,13 +89,9 @@ class Progress:
 
 @contextmanager
 def open_graph(args: argparse.Namespace) -> Iterator[Pregel[Any, Any, Any, Any]]:
-    with open_checkpointer(args.db) as saver:
+    # A reviewer command never creates a database: a typo must not look like an empty inbox.
+    with open_checkpointer(args.db, create=False) as saver:
         yield load_graph(args.graph, saver)
-
-
-def fail(message: str) -> int:
-    print(f"langgraph-hitl: error: {message}", file=sys.stderr)
-    return 2
 
 
 # -- showing requests --------------------------------------------------------------------
@@ -157,20 +154,24 @@ def _details(item: PendingInterrupt) -> str:
 
 
 def _clip(text: str, width: int) -> str:
-    text = " ".join(text.split())
+    # Hidden characters first: split() would also eat some of them (U+001C-U+001F, U+2028).
+    text = " ".join(visible(text).split())
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
 def _table(items: Sequence[PendingInterrupt], now: datetime, width: int) -> list[str]:
     head = ("THREAD", "AGE", "EXPIRES", "TYPE", "TOOL / QUERY", "ARGS")
     rows = [
-        (
-            item.thread_id or "?",
-            age_of(item, now),
-            expiry_of(item, now),
-            item.type or "-",
-            _subject(item),
-            _details(item),
+        tuple(
+            visible(cell)
+            for cell in (
+                item.thread_id or "?",
+                age_of(item, now),
+                expiry_of(item, now),
+                item.type or "-",
+                _subject(item),
+                _details(item),
+            )
         )
         for item in items
     ]
@@ -181,7 +182,19 @@ def _table(items: Sequence[PendingInterrupt], now: datetime, width: int) -> list
     for row in (head, *rows):
         cells = [_clip(row[c], widths[c]).ljust(widths[c]) for c in range(len(caps))]
         lines.append("  ".join([*cells, _clip(row[-1], rest)]).rstrip())
+    flagged = [item for item in items if hidden(item)]
+    if flagged:
+        lines.append("")
+        lines.extend(
+            f"! {visible(str(item.thread_id))} ({item.id}): {HIDDEN_WARNING}, shown as <U+XXXX>"
+            for item in flagged
+        )
     return lines
+
+
+def hidden(item: PendingInterrupt) -> bool:
+    """Whether a request shows a hidden character anywhere a reviewer reads it."""
+    return has_hidden([item.value, item.thread_id])
 
 
 def _as_json(item: PendingInterrupt) -> str:
@@ -197,6 +210,7 @@ def _as_json(item: PendingInterrupt) -> str:
             "checkpoint_id": item.checkpoint_id,
             "value": item.value,
             "response_schema": item.response_schema,
+            "hidden_characters": hidden(item),
         },
         ensure_ascii=False,
         default=str,
@@ -211,8 +225,6 @@ def cmd_inbox(args: argparse.Namespace) -> int:
             items = Inbox(graph).pending(
                 tool=args.tool, type=args.type, thread_id=args.thread, on_progress=progress
             )
-    except (GraphSpecError, ImportError) as exc:
-        return fail(str(exc))
     finally:
         progress.close()
     shown = items if args.limit is None else items[: args.limit]
@@ -237,12 +249,11 @@ def cmd_expire(args: argparse.Namespace) -> int:
     try:
         with open_graph(args) as graph:
             done = Inbox(graph).expire(on_progress=progress)
-    except (GraphSpecError, ImportError) as exc:
-        return fail(str(exc))
     finally:
         progress.close()
     for item in done:
-        print(f"expired {item.id} on thread {item.thread_id} ({_subject(item)})")
+        where = visible(str(item.thread_id))
+        print(f"expired {item.id} on thread {where} ({_clip(_subject(item), 80)})")
     print(f"{len(done)} overdue request{'s' if len(done) != 1 else ''} answered with on_timeout.")
     return 0
 

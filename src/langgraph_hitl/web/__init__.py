@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ._app import build_app
 
 if TYPE_CHECKING:
+    import os
     from collections.abc import Mapping, Sequence
 
     from langgraph.pregel import Pregel
@@ -28,11 +29,15 @@ def create_app(
     graph: Pregel[Any, Any, Any, Any],
     *,
     reviewers: Mapping[str, str] | None = None,
+    reviewers_file: str | os.PathLike[str] | None = None,
     secret_key: str | bytes | None = None,
     allowed_hosts: Sequence[str] | None = None,
     run_async: bool | None = None,
     lease: timedelta = timedelta(minutes=5),
     title: str = "langgraph-hitl reviewer",
+    session_lifetime: timedelta = timedelta(hours=12),
+    max_body: int = 1024 * 1024,
+    max_json_depth: int = 64,
 ) -> Starlette:
     """The web reviewer of `graph`, as an ASGI app (Starlette) to serve or mount.
 
@@ -44,6 +49,9 @@ def create_app(
             <token>`; the name is recorded as the `reviewer` of every approval decision,
             overriding what the client sent, so each tool's `reviewers` check applies to
             the authenticated person. Without it, anyone who reaches the app may answer.
+            Every token needs at least 16 characters (`langgraph-hitl token NAME`).
+        reviewers_file: A JSON file `{token: name}` instead of `reviewers`, re-read when it
+            changes: removing a token ends its sessions.
         secret_key: Signs the session cookies; random per app when not given, so sessions
             end with the process.
         allowed_hosts: Host names the app answers to (others get 400), e.g.
@@ -53,13 +61,24 @@ def create_app(
             API runs in worker threads.
         lease: How long a reviewer's claim on a request lasts (see `Inbox`).
         title: Shown at the top of every page and in the OpenAPI schema.
+        session_lifetime: A sign-in lasts this long (signing out ends it sooner).
+        max_body: Request bodies larger than this many bytes are refused with 413.
+        max_json_depth: JSON (a form's JSON box, the API's body) nested deeper than this is
+            refused with 422, as are `NaN` and `Infinity`.
+
+    Raises:
+        ReviewersConfigError: A malformed reviewers mapping or file, or a short token.
     """
     return build_app(
         graph,
         reviewers=reviewers,
+        reviewers_file=reviewers_file,
         secret_key=secret_key,
         allowed_hosts=allowed_hosts,
         run_async=run_async,
         lease=lease,
         title=title,
+        session_lifetime=session_lifetime,
+        max_body=max_body,
+        max_json_depth=max_json_depth,
     )

@@ -1,6 +1,8 @@
 """The JSON API: `GET /api/pending`, `POST /api/threads/{thread_id}/resume`, `/openapi.json`.
 
-With reviewers configured, every call needs `Authorization: Bearer <token>`. Cookies are
+With reviewers configured, every `/api/` call needs `Authorization: Bearer <token>` (the
+schema at `/openapi.json` is public: it holds no data). After `Throttle.limit` wrong
+tokens from one address within its window, that address gets 429. Cookies are
 never read here, so a cross-site page cannot borrow a reviewer's browser session; the
 resume call also insists on `Content-Type: application/json`, which a cross-site form
 cannot send.
@@ -8,12 +10,15 @@ cannot send.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from starlette.responses import JSONResponse, Response
 
 from .._errors import HITLError, InvalidResumeError, UnknownInterruptError
+from .._jsontext import JSONValueError
+from .._jsontext import loads as strict_json
 from ._ops import messages_of, new_messages, status_of
 from ._wire import (
     ErrorOut,
@@ -30,33 +35,60 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
     from ._ops import GraphOps
-    from ._security import Keys
+    from ._security import Keys, Throttle
 
 __all__ = ["Api"]
 
 
-def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+def _error(
+    status: int, code: str, message: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     body = ErrorOut(error=code, message=message, **extra)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+    sent = {"WWW-Authenticate": "Bearer", **(headers or {})} if status == 401 else headers
+    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=sent)
+
+
+def client_of(request: Request) -> str:
+    """The address failed attempts are counted against."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+def too_many(retry_after: int) -> JSONResponse:
+    """The 429 answer to an address that failed too often."""
+    return _error(
+        429,
+        "too_many_attempts",
+        f"Too many wrong tokens from this address; try again in {retry_after} s.",
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 class Api:
     """The JSON handlers of one reviewer app."""
 
-    def __init__(self, ops: GraphOps, keys: Keys, *, title: str) -> None:
+    def __init__(
+        self, ops: GraphOps, keys: Keys, *, title: str, throttle: Throttle, max_depth: int
+    ) -> None:
         self.ops = ops
         self.keys = keys
         self.title = title
+        self.throttle = throttle
+        self.max_depth = max_depth
 
     def _reviewer(self, request: Request) -> tuple[str | None, JSONResponse | None]:
         """The token's reviewer (None when the app has none), or the 401 to send."""
         if not self.keys.required:
             return None, None
+        client = client_of(request)
+        wait = self.throttle.retry_after(client)
+        if wait is not None:
+            return None, too_many(wait)
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         bearer = token.strip() if scheme.lower() == "bearer" else None
         reviewer = self.keys.reviewer_of_token(bearer)
         if reviewer is None:
+            if bearer:  # a wrong guess; a call without any token guesses nothing
+                self.throttle.failed(client)
             return None, _error(
                 401, "unauthorized", "Send a reviewer's token as 'Authorization: Bearer <token>'."
             )
@@ -102,13 +134,19 @@ class Api:
             )
         thread_id: str = request.path_params["thread_id"]
         try:
-            body = ResumeBody.model_validate_json(await request.body())
+            # outer=1: the limit is about the answer, not the body's own object around it.
+            data = strict_json(await request.body(), max_depth=self.max_depth, outer=1)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            return _error(400, "invalid_json", f"The body is not JSON: {exc}.")
+        except JSONValueError as exc:
+            return _error(422, "invalid_json_value", f"The body is refused: {exc}")
+        try:
+            body = ResumeBody.model_validate(data)
         except ValidationError as exc:
             problems = exc.errors(include_url=False)
-            bad_json = any(e["type"] == "json_invalid" for e in problems)
             return _error(
-                400 if bad_json else 422,
-                "invalid_json" if bad_json else "invalid_body",
+                422,
+                "invalid_body",
                 f"The body is not a resume request ({exc.error_count()} problem(s)); expected "
                 '{"interrupt_id": ..., "answer": ..., "expect_checkpoint": ...}.',
                 errors=[{"loc": list(e["loc"]), "message": e["msg"]} for e in problems],

@@ -6,7 +6,9 @@ Routes (relative to where the app is mounted):
 - `POST /answer`: a form's answer; refused input comes back next to its field, and an
   accepted one leads to the thread's page, which shows what the agent did next.
 - `GET /thread?id=...`: one thread's conversation and what it waits for.
-- `GET|POST /login`, `POST /logout`: when reviewers are configured.
+- `GET|POST /login`, `POST /logout`: when reviewers are configured. Sign-out ends the
+  session on the server; after `Throttle.limit` failed sign-ins from one address within
+  its window, that address gets 429 with `Retry-After`.
 - `GET /api/pending`, `POST /api/threads/{thread_id}/resume`, `GET /openapi.json`.
 
 Request input only selects among pending requests (a thread id and an interrupt id that
@@ -21,19 +23,20 @@ from urllib.parse import urlencode
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from .. import _clock as clock
 from .._errors import HITLError, InvalidResumeError
-from ._api import Api
+from ._api import Api, client_of
 from ._forms import FormInputError, answer_from_form, form_for, place_errors
+from ._guards import BodyLimit, HostCheck, OriginCheck
 from ._ops import GraphOps, friendly, messages_of, new_messages, status_of
 from ._pages import Card, Chrome, cards_html, layout, login_body, messages_html
-from ._security import COOKIE, Keys, Session
+from ._security import COOKIE, Keys, Reviewers, Session, Throttle
 
 if TYPE_CHECKING:
+    import os
     from collections.abc import Mapping, Sequence
     from datetime import timedelta
 
@@ -69,11 +72,14 @@ class Reviewer:
         run_async: bool,
         lease: timedelta,
         title: str,
+        max_depth: int,
     ) -> None:
         self.ops = GraphOps(graph, run_async=run_async, lease=lease)
         self.keys = keys
         self.title = title
-        self.api = Api(self.ops, keys, title=title)
+        self.max_depth = max_depth
+        self.throttle = Throttle()
+        self.api = Api(self.ops, keys, title=title, throttle=self.throttle, max_depth=max_depth)
 
     # -- sessions ------------------------------------------------------------------------
 
@@ -85,6 +91,8 @@ class Reviewer:
             COOKIE,
             self.keys.dump(session),
             path=request.scope.get("root_path") or "/",
+            # The browser drops it when the server would refuse it anyway.
+            max_age=int(self.keys.lifetime.total_seconds()),
             httponly=True,
             samesite="strict",
             secure=request.url.scheme == "https",
@@ -259,8 +267,9 @@ class Reviewer:
                 request,
                 fresh,
                 "Form refused",
-                "<p>This form did not come from this page, or it is too old (the "
-                "server restarted, or you signed in again). Nothing was sent. "
+                "<p>This form did not come from this page, or it is too old (your "
+                "session ended, the server restarted, or you signed in again). Nothing was "
+                "sent. "
                 f'<a href="{request.url_for("inbox").path}">Reload the list</a> '
                 "and answer again.</p>",
                 status=403,
@@ -289,7 +298,7 @@ class Reviewer:
         form = form_for(item, ask_reviewer=not self.keys.required)
         fix = "Your answer needs a fix (see below); nothing was sent."
         try:
-            answer = answer_from_form(form, action, data)
+            answer = answer_from_form(form, action, data, max_depth=self.max_depth)
             await self.ops.answer(
                 item, answer, reviewer=self.keys.reviewer_of(session), expect_checkpoint=expect
             )
@@ -316,14 +325,28 @@ class Reviewer:
                 csrf = posted.get("csrf")
                 token = posted.get("token")
             known = self.keys.load(request.cookies.get(COOKIE))
+            client = client_of(request)
+            wait = self.throttle.retry_after(client)
+            if wait is not None:
+                error = f"Too many failed sign-ins from your address; try again in {wait} s."
+                body = login_body(
+                    action_url=request.url_for("login").path,
+                    csrf=self.keys.csrf(session),
+                    error=error,
+                )
+                response = self._page(request, session, "Sign in", body, status=429)
+                response.headers["Retry-After"] = str(wait)
+                return response
             if not self.keys.csrf_ok(known, csrf if isinstance(csrf, str) else None):
                 error, status = "The form was too old; please sign in again.", 403
             else:
                 token_text = token.strip() if isinstance(token, str) else ""
                 if self.keys.reviewer_of_token(token_text) is not None:
                     # A new nonce on sign-in: a session fixed before it is worth nothing.
+                    self.keys.end(known)
                     signed_in = self.keys.new_session(token_text)
                     return self._redirect(request, signed_in, request.url_for("inbox").path)
+                self.throttle.failed(client)
                 error, status = "Unknown token.", 401
         body = login_body(
             action_url=request.url_for("login").path, csrf=self.keys.csrf(session), error=error
@@ -334,14 +357,19 @@ class Reviewer:
         session = self.keys.load(request.cookies.get(COOKIE))
         async with request.form() as posted:
             csrf = posted.get("csrf")
+        if session is None or self.keys.reviewer_of(session) is None:  # ended: nothing to end
+            self.keys.end(session)
+            return self._redirect(request, self.keys.new_session(), request.url_for("login").path)
         if not self.keys.csrf_ok(session, csrf if isinstance(csrf, str) else None):
             return self._page(
                 request,
-                session or self.keys.new_session(),
+                session,
                 "Form refused",
                 "<p>Sign-out refused: the form did not come from this page.</p>",
                 status=403,
             )
+        # Ended on the server too: the old cookie, replayed, is signed out.
+        self.keys.end(session)
         return self._redirect(request, self.keys.new_session(), request.url_for("login").path)
 
 
@@ -361,16 +389,37 @@ def build_app(
     graph: Pregel[Any, Any, Any, Any],
     *,
     reviewers: Mapping[str, str] | None,
+    reviewers_file: str | os.PathLike[str] | None,
     secret_key: str | bytes | None,
     allowed_hosts: Sequence[str] | None,
     run_async: bool | None,
     lease: timedelta,
     title: str,
+    session_lifetime: timedelta,
+    max_body: int,
+    max_json_depth: int,
 ) -> Starlette:
     """The Starlette app behind `create_app` (see there)."""
-    keys = Keys(reviewers, secret_key)
+    if reviewers is not None and reviewers_file is not None:
+        raise TypeError("Pass reviewers or reviewers_file, not both.")
+    book = (
+        Reviewers(path=reviewers_file)
+        if reviewers_file is not None
+        else Reviewers(reviewers)
+        if reviewers is not None
+        else None
+    )
+    if session_lifetime.total_seconds() <= 0:
+        raise ValueError(f"session_lifetime must be positive; got {session_lifetime!r}.")
+    if max_body < 1 or max_json_depth < 1:
+        raise ValueError(
+            f"max_body and max_json_depth must be positive; got {max_body!r}, {max_json_depth!r}."
+        )
+    keys = Keys(book, secret_key, lifetime=session_lifetime)
     use_async = _is_async_saver(graph.checkpointer) if run_async is None else run_async
-    app = Reviewer(graph, keys=keys, run_async=use_async, lease=lease, title=title)
+    app = Reviewer(
+        graph, keys=keys, run_async=use_async, lease=lease, title=title, max_depth=max_json_depth
+    )
     routes = [
         Route("/", app.index, methods=["GET"], name="inbox"),
         Route("/thread", app.thread, methods=["GET"], name="thread"),
@@ -386,11 +435,12 @@ def build_app(
         ),
         Route("/openapi.json", app.api.openapi, methods=["GET"], name="openapi"),
     ]
-    middleware = (
-        [Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))]
-        if allowed_hosts is not None
-        else []
-    )
+    hosts = list(allowed_hosts) if allowed_hosts is not None else None
+    middleware = [Middleware(HostCheck, allowed_hosts=hosts)] if hosts is not None else []
+    middleware += [
+        Middleware(OriginCheck, allowed_hosts=hosts),
+        Middleware(BodyLimit, max_body=max_body),
+    ]
     starlette = Starlette(routes=routes, middleware=middleware)
     starlette.state.reviewer = app
     return starlette

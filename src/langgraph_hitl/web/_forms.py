@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .._decisions import DECISION_TYPES
 from .._errors import FieldError
+from .._jsontext import MAX_DEPTH
+from .._jsontext import loads as strict_json
 from ._schema import branches_of, non_null, resolve
 
 if TYPE_CHECKING:
@@ -350,7 +352,7 @@ def form_for(pending: PendingInterrupt, *, ask_reviewer: bool = False) -> Form:
 # -- posted form -> answer ---------------------------------------------------------------
 
 
-def _parse(field: FormField, raw: str | None) -> object:
+def _parse(field: FormField, raw: str | None, max_depth: int) -> object:
     """The value of one field, `_OMIT` to leave it out, or ValueError with the reason."""
     if field.kind == "checkbox":
         return raw is not None and raw not in ("", "false", "off")
@@ -381,7 +383,7 @@ def _parse(field: FormField, raw: str | None) -> object:
         raise ValueError(f"Choose one of {', '.join(map(str, field.choices))}.")
     if field.kind == "json":
         try:
-            return json.loads(text)
+            return strict_json(text, max_depth=max_depth)
         except json.JSONDecodeError as exc:
             raise ValueError(
                 f"Not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})."
@@ -404,8 +406,12 @@ def _put(answer: object, path: tuple[str, ...], value: object) -> object:
     return target
 
 
-def answer_from_form(form: Form, action: str, data: Mapping[str, str]) -> object:
+def answer_from_form(
+    form: Form, action: str, data: Mapping[str, str], *, max_depth: int = MAX_DEPTH
+) -> object:
     """The answer a posted form sends for the pressed button `action`.
+
+    A JSON box refuses `NaN`, `Infinity` and values nested deeper than `max_depth`.
 
     Raises:
         FormInputError: A field cannot be read (or the button is unknown); nothing is sent.
@@ -421,7 +427,7 @@ def answer_from_form(form: Form, action: str, data: Mapping[str, str]) -> object
         if field is None:
             continue
         try:
-            value = _parse(field, data.get(name))
+            value = _parse(field, data.get(name), max_depth)
         except ValueError as exc:
             errors[name] = str(exc)
             continue

@@ -1,5 +1,10 @@
 """The reviewer's HTML, built in Python: every piece of data goes through `html.escape`.
 
+Text a reviewer reads goes through `visible_html` instead, which also shows hidden
+characters (bidi controls, zero-width and control characters) as marked `<U+XXXX>` spans,
+and a request or message with any is flagged. Form values (attributes, a textarea's text)
+keep the exact value, so what is sent back is what was asked.
+
 No JavaScript: the pages are plain forms, so they work in any browser and the app can
 forbid scripts altogether in its Content-Security-Policy.
 """
@@ -14,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+
+from .._display import HIDDEN_WARNING, has_hidden, visible, visible_html
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -57,6 +64,10 @@ button[value=reject]{background:#8a1c1c;color:#fff;border-color:#8a1c1c}
 .msg{background:#fff;border-left:4px solid #8a93a3;padding:.4rem .8rem;margin:.4rem 0}
 .msg-ai{border-color:#2b5fb4}.msg-human{border-color:#1d6b3a}.msg-tool{border-color:#b07a12}
 .msg .role{font-weight:600;font-size:.85rem;color:#5a6372}
+.hidden-char{background:#ffe08a;color:#5a3b00;border:1px solid #b07a12;border-radius:3px;
+font-family:monospace;font-size:.85em;padding:0 .15em}
+.hidden-warning{background:#fff4d6;border:1px solid #b07a12;padding:.4rem .7rem;
+border-radius:5px;font-weight:600}
 """
 
 
@@ -78,22 +89,25 @@ def layout(
     who = ""
     if chrome.reviewer is not None and chrome.logout_url is not None:
         who = (
-            f'<span class="who">Signed in as <strong>{escape(chrome.reviewer)}</strong></span>'
+            '<span class="who">Signed in as '
+            f"<strong>{visible_html(chrome.reviewer)}</strong></span>"
             f'<form method="post" action="{escape(chrome.logout_url)}">'
             f'<input type="hidden" name="csrf" value="{escape(chrome.csrf)}">'
             '<button type="submit">Sign out</button></form>'
         )
     shown = (
-        f'<div class="banner {escape(banner_kind)}" role="alert" id="banner">{escape(banner)}</div>'
+        f'<div class="banner {escape(banner_kind)}" role="alert" id="banner">'
+        f"{visible_html(banner)}</div>"
         if banner
         else ""
     )
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(heading)} - {escape(chrome.title)}</title><style>{_CSS}</style></head>"
+        f"<title>{escape(visible(heading))} - {escape(visible(chrome.title))}</title>"
+        f"<style>{_CSS}</style></head>"
         f'<body><header class="top"><a href="{escape(chrome.inbox_url)}"><strong>'
-        f"{escape(chrome.title)}</strong></a>{who}</header><main><h1>{escape(heading)}</h1>"
+        f"{visible_html(chrome.title)}</strong></a>{who}</header><main><h1>{visible_html(heading)}</h1>"
         f"{shown}{body}</main></body></html>"
     )
 
@@ -149,7 +163,7 @@ def _input(card: Card, f: FormField) -> str:
             raw = json.dumps(choice)
             selected = " selected" if raw == text else ""
             options.append(
-                f'<option value="{escape(raw)}"{selected}>{escape(str(choice))}</option>'
+                f'<option value="{escape(raw)}"{selected}>{escape(visible(str(choice)))}</option>'
             )
         return f'<select id="{uid}" name="{name}"{aria}>{"".join(options)}</select>'
     if f.kind in ("textarea", "json"):
@@ -161,12 +175,12 @@ def _input(card: Card, f: FormField) -> str:
 def _field_html(card: Card, f: FormField) -> str:
     uid = escape(f"{card.item.id}-{f.name}")
     error = card.problems.errors.get(f.name) if card.problems is not None else None
-    hint = f"<small>{escape(f.description)}</small>" if f.description else ""
+    hint = f"<small>{visible_html(f.description)}</small>" if f.description else ""
     mark = " *" if f.required and f.kind != "checkbox" else ""
-    shown = f'<p class="error" id="err-{uid}">{escape(error)}</p>' if error else ""
+    shown = f'<p class="error" id="err-{uid}">{visible_html(error)}</p>' if error else ""
     return (
         f'<div class="field{" invalid" if error else ""}" data-field="{escape(f.name)}">'
-        f'<label for="{uid}">{escape(f.label)}{mark}</label>{_input(card, f)}{hint}{shown}'
+        f'<label for="{uid}">{visible_html(f.label)}{mark}</label>{_input(card, f)}{hint}{shown}'
         "</div>"
     )
 
@@ -192,7 +206,7 @@ def card_html(
     link = f"{thread_url}?{urlencode({'id': str(item.thread_id)})}"
     meta = [
         f'<span class="thread">thread <a href="{escape(link)}"><code>'
-        f"{escape(str(item.thread_id))}</code></a></span>",
+        f"{visible_html(str(item.thread_id))}</code></a></span>",
         f'<span class="age">asked {escape(when(item.created_at, now))}</span>',
     ]
     if item.expires_at is not None:
@@ -202,19 +216,26 @@ def card_html(
             f"{'expired' if expired else 'expires'} {escape(when(item.expires_at, now))}"
             "</span>"
         )
-    details = f'<p class="description">{escape(text)}</p>' if text else ""
+    details = ""
+    if has_hidden([value, item.thread_id]):
+        details += (
+            f'<p class="hidden-warning" role="alert">This request {HIDDEN_WARNING}, shown as '
+            "marked &lt;U+XXXX&gt;: the text may not be what it seems.</p>"
+        )
+    details += f'<p class="description">{visible_html(text)}</p>' if text else ""
     args = value.get("args") if isinstance(value, Mapping) else None
     if item.type == "tool_approval" and isinstance(args, Mapping):
         rows = "".join(
-            f"<tr><td>{escape(str(k))}</td><td><pre>{escape(_show(v))}</pre></td></tr>"
+            f"<tr><td>{visible_html(str(k))}</td><td><pre>{visible_html(_show(v))}</pre></td></tr>"
             for k, v in args.items()
         )
         details += f'<table class="args"><tbody>{rows}</tbody></table>'
     elif not text:
-        details += f"<pre>{escape(json.dumps(value, indent=2, default=repr))}</pre>"
+        shown = json.dumps(value, indent=2, default=repr, ensure_ascii=False)
+        details += f"<pre>{visible_html(shown)}</pre>"
     form = card.form
     general = "".join(
-        f'<p class="error form-error" role="alert">{escape(m)}</p>'
+        f'<p class="error form-error" role="alert">{visible_html(m)}</p>'
         for m in (card.problems.general if card.problems is not None else [])
     )
     edit = [f for f in form.fields if f.path[:2] == ("edited_action", "args")]
@@ -227,7 +248,7 @@ def card_html(
             + "</fieldset>"
         )
     inputs += "".join(_field_html(card, f) for f in rest if f.name != "reviewer")
-    notice = f'<p class="notice">{escape(form.notice)}</p>' if form.notice else ""
+    notice = f'<p class="notice">{visible_html(form.notice)}</p>' if form.notice else ""
     buttons = "".join(
         f'<button type="submit" name="action" value="{escape(b.value)}">{escape(b.label)}</button>'
         for b in form.buttons
@@ -245,7 +266,7 @@ def card_html(
     return (
         f'<section class="request" id="req-{escape(item.id)}" data-interrupt="{escape(item.id)}"'
         f' data-thread="{escape(str(item.thread_id))}" data-type="{escape(str(item.type))}">'
-        f'<h2>{escape(title)}</h2><div class="meta">{"".join(meta)}</div>{details}'
+        f'<h2>{visible_html(title)}</h2><div class="meta">{"".join(meta)}</div>{details}'
         f'<form method="post" action="{escape(action_url)}" novalidate>{hidden}{general}'
         f'{inputs}{notice}<div class="buttons">{buttons}</div></form></section>'
     )
@@ -273,7 +294,9 @@ def cards_html(
 
 
 def _show(value: object) -> str:
-    return value if isinstance(value, str) else json.dumps(value, indent=2, default=repr)
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, indent=2, default=repr, ensure_ascii=False)
 
 
 def message_html(message: BaseMessage) -> str:
@@ -288,14 +311,24 @@ def message_html(message: BaseMessage) -> str:
     calls = ""
     if isinstance(message, AIMessage) and message.tool_calls:
         calls = "".join(
-            f'<div class="call">Calls <code>{escape(c["name"])}</code>'
-            f"<pre>{escape(json.dumps(c['args'], indent=2, default=repr))}</pre></div>"
+            f'<div class="call">Calls <code>{visible_html(c["name"])}</code>'
+            f"<pre>{visible_html(_show(c['args']))}</pre></div>"
             for c in message.tool_calls
         )
-    text = f"<pre>{escape(message.text)}</pre>" if message.text else ""
+    text = f"<pre>{visible_html(message.text)}</pre>" if message.text else ""
+    if isinstance(message, AIMessage):
+        said: list[object] = [message.text, [[c["name"], c["args"]] for c in message.tool_calls]]
+    else:
+        said = [message.text, role]
+    flag = (
+        f'<p class="hidden-warning" role="alert">This message {HIDDEN_WARNING}, shown as '
+        "marked &lt;U+XXXX&gt;.</p>"
+        if has_hidden(said)
+        else ""
+    )
     return (
-        f'<div class="msg msg-{escape(message.type)}"><div class="role">{escape(role)}</div>'
-        f"{text}{calls}</div>"
+        f'<div class="msg msg-{escape(message.type)}"><div class="role">{visible_html(role)}</div>'
+        f"{flag}{text}{calls}</div>"
     )
 
 

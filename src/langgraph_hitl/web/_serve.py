@@ -1,63 +1,64 @@
 """`langgraph-hitl serve GRAPH --db URL`: the web reviewer on uvicorn.
 
-Reviewer tokens come from `--reviewers-file FILE` or, without it, from the
-`LANGGRAPH_HITL_REVIEWERS` environment variable: both a JSON object mapping each token to
-a reviewer's name, e.g. `{"3f9c...": "alice", "a71b...": "bob"}`.
+Reviewer tokens come from `--reviewers-file FILE` (re-read whenever it changes) or,
+without it, from the `LANGGRAPH_HITL_REVIEWERS` environment variable: both a JSON object
+mapping each token to a reviewer's name, e.g. `{"3f9c...": "alice", "a71b...": "bob"}`.
+
+The server answers only to known host names: the loopback names, the `--host` address
+itself, and every `--allowed-host`. Bound beyond loopback it refuses to start without
+reviewer tokens (unless `--insecure-no-auth`), and bound to every address (`0.0.0.0`)
+without an `--allowed-host`. It binds the port before it says where it listens.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import json
 import os
+import socket
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .._checkpointers import open_checkpointer
-from .._graphref import GraphSpecError, load_graph
-from . import LOOPBACK_HOSTS, create_app
+import uvicorn
+
+from .._checkpointers import open_checkpointer, redacted
+from .._display import visible
+from .._graphref import load_graph
+from ._security import parse_reviewers
 
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Mapping
 
-__all__ = ["REVIEWERS_ENV", "cmd_serve", "is_loopback", "load_reviewers"]
+__all__ = ["REVIEWERS_ENV", "allowed_hosts_for", "cmd_serve", "is_loopback", "load_reviewers"]
 
 REVIEWERS_ENV = "LANGGRAPH_HITL_REVIEWERS"
 """The environment variable that holds the reviewers' tokens (a JSON object)."""
+
+_EVERY_ADDRESS = ("0.0.0.0", "::", "")
 
 
 def load_reviewers(path: str | None, environ: Mapping[str, str]) -> dict[str, str] | None:
     """The token -> name mapping from `path`, else from `$LANGGRAPH_HITL_REVIEWERS`.
 
     Raises:
-        ValueError: The file or variable is not a JSON object of non-empty strings.
+        ReviewersConfigError: The file or variable is not a JSON object of non-empty
+            strings, or a token is shorter than 16 characters.
     """
+    from .._errors import ReviewersConfigError
+
     if path:
         where = f"--reviewers-file {path!r}"
         try:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
-            raise ValueError(f"Cannot read {where}: {exc.strerror}.") from None
+            raise ReviewersConfigError(f"Cannot read {where}: {exc.strerror}.") from None
     elif environ.get(REVIEWERS_ENV):
         where, text = f"${REVIEWERS_ENV}", environ[REVIEWERS_ENV]
     else:
         return None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{where} is not JSON ({exc.msg}, line {exc.lineno}).") from None
-    if (
-        not isinstance(data, dict)
-        or not data
-        or not all(isinstance(k, str) and k and isinstance(v, str) and v for k, v in data.items())
-    ):
-        raise ValueError(
-            f"{where} must be a JSON object mapping each token to a reviewer's name, e.g. "
-            '{"<token>": "alice"}, with non-empty strings.'
-        )
-    return data
+    return parse_reviewers(text, where)
 
 
 def is_loopback(host: str) -> bool:
@@ -70,40 +71,115 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def allowed_hosts_for(host: str, extra: list[str]) -> list[str]:
+    """The host names a server bound to `host` answers to.
+
+    Raises:
+        ValueError: `host` is every address and no `extra` names say which to answer to.
+    """
+    from . import LOOPBACK_HOSTS
+
+    names = [*LOOPBACK_HOSTS, *extra]
+    bare = host.strip("[]")
+    if bare in _EVERY_ADDRESS:
+        if not extra:
+            raise ValueError(
+                f"--host {host!r} listens on every address: name the host names clients use "
+                "to reach it with --allowed-host NAME (repeatable), e.g. --allowed-host "
+                "review.example.com."
+            )
+        return names
+    if not is_loopback(host):
+        names.append(f"[{bare}]" if ":" in bare else bare)
+    return names
+
+
+def _say(message: str) -> None:
+    print(f"langgraph-hitl serve: {visible(message)}", file=sys.stderr, flush=True)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to `host:port`, so a busy port is known before anything is said."""
+    bare = host.strip("[]")
+    family = socket.AF_INET6 if ":" in bare else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((bare, port))
+    except OSError as exc:
+        sock.close()
+        reason = exc.strerror or str(exc)
+        raise OSError(exc.errno, f"Cannot listen on {host} port {port}: {reason}.") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, printing the banner once it accepts connections."""
+
+    def __init__(self, config: uvicorn.Config, banner: str) -> None:
+        super().__init__(config)
+        self.banner = banner
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            print(self.banner, file=sys.stderr, flush=True)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the reviewer of `args.graph` on `args.host:args.port`; return the exit code."""
-    import uvicorn
+    from . import create_app
 
     host: str = args.host
     port: int = args.port
+    reviewers_file: str | None = getattr(args, "reviewers_file", None)
+    reviewers = load_reviewers(reviewers_file, os.environ)
+    extra: list[str] = list(getattr(args, "allowed_host", None) or [])
     try:
-        reviewers = load_reviewers(getattr(args, "reviewers_file", None), os.environ)
+        allowed = allowed_hosts_for(host, extra)
     except ValueError as exc:
-        print(f"langgraph-hitl serve: {exc}", file=sys.stderr)
+        _say(f"error: {exc}")
         return 2
-    loopback = is_loopback(host)
-    if not loopback and reviewers is None:
-        print(
-            f"langgraph-hitl serve: warning: {host} is not a loopback address and no reviewer "
-            f"tokens are set (--reviewers-file or ${REVIEWERS_ENV}): anyone who can reach this "
-            "address can answer the agent's requests.",
-            file=sys.stderr,
-        )
-    with open_checkpointer(args.db) as saver:
-        try:
-            graph = load_graph(args.graph, saver)
-        except GraphSpecError as exc:
-            print(f"langgraph-hitl serve: {exc}", file=sys.stderr)
+    if not is_loopback(host) and reviewers is None:
+        if not getattr(args, "insecure_no_auth", False):
+            _say(
+                f"error: --host {host} is not a loopback address and no reviewer tokens are set "
+                f"(--reviewers-file or ${REVIEWERS_ENV}): anyone who reaches it could answer "
+                "the agent's requests. Set tokens (langgraph-hitl token NAME), or pass "
+                "--insecure-no-auth to allow it."
+            )
             return 2
+        _say(
+            f"warning: --insecure-no-auth: anyone who can reach {host} can answer the agent's "
+            "requests."
+        )
+    with open_checkpointer(args.db, create=False) as saver:
+        graph = load_graph(args.graph, saver)
         app = create_app(
-            graph, reviewers=reviewers, allowed_hosts=list(LOOPBACK_HOSTS) if loopback else None
+            graph,
+            reviewers=None if reviewers_file else reviewers,
+            reviewers_file=reviewers_file or None,
+            allowed_hosts=allowed,
+            session_lifetime=timedelta(hours=getattr(args, "session_hours", 12.0)),
+            max_body=getattr(args, "max_body", 1024 * 1024),
         )
-        shown = f"[{host}]" if ":" in host else host
-        print(
-            f"Reviewing {args.graph} (store: {args.db}) at http://{shown}:{port}/ "
-            "- press Ctrl+C to stop.",
-            file=sys.stderr,
-            flush=True,
+        try:
+            sock = _listen(host, port)
+        except OSError as exc:
+            _say(f"error: {exc.strerror}")
+            return 1
+        shown = f"[{host.strip('[]')}]" if ":" in host else host
+        banner = (
+            f"Reviewing {args.graph} (store: {redacted(args.db)}) at http://{shown}:{sock.getsockname()[1]}/"
+            " - press Ctrl+C to stop."
         )
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        server = _Server(uvicorn.Config(app, log_level="warning"), visible(banner))
+        try:
+            server.run(sockets=[sock])
+        except KeyboardInterrupt:
+            pass  # uvicorn re-raises the Ctrl+C it handled, once it has shut down
+        finally:
+            sock.close()
+    print("Stopped.", file=sys.stderr)
     return 0

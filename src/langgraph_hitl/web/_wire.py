@@ -15,11 +15,14 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
+from .._display import has_hidden
+
 if TYPE_CHECKING:
     from .._errors import FieldError
     from .._pending import PendingInterrupt
 
 __all__ = [
+    "API_ERRORS",
     "ErrorOut",
     "FieldErrorOut",
     "MessageOut",
@@ -66,6 +69,11 @@ class PendingOut(BaseModel):
     expires_at: datetime | None
     node: str
     path: list[str]
+    hidden_characters: bool = Field(
+        description="The value or thread id contains hidden characters (bidi controls, "
+        "zero-width or control characters): pages show them as <U+XXXX>; here the values "
+        "are exact."
+    )
 
 
 class PendingList(BaseModel):
@@ -155,6 +163,7 @@ def pending_out(item: PendingInterrupt) -> PendingOut:
         expires_at=item.expires_at,
         node=item.node,
         path=list(item.path),
+        hidden_characters=has_hidden([item.value, item.thread_id]),
     )
 
 
@@ -185,6 +194,42 @@ def _error_response(description: str) -> dict[str, Any]:
         "description": description,
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
     }
+
+
+API_ERRORS: tuple[tuple[int, str, str, tuple[str, ...]], ...] = (
+    (400, "invalid_host", "The Host header is not a name the server answers to.", ("*",)),
+    (400, "invalid_json", "The body is not JSON.", ("resume",)),
+    (400, "refused", "The answer was refused for another reason (see `message`).", ("resume",)),
+    (401, "unauthorized", "Reviewers are configured; the token is missing or unknown.", ("*",)),
+    (403, "forbidden_origin", "The Origin (or Referer) is another site.", ("resume",)),
+    (404, "unknown_interrupt", "No request with that id waits on that thread.", ("resume",)),
+    (404, "no_pending_interrupt", "The thread waits for no answer.", ("resume",)),
+    (409, "conflict", "Another reviewer answered first, or the thread moved on.", ("resume",)),
+    (409, "ambiguous", "Several requests wait and the answer names none.", ("resume",)),
+    (410, "expired", "The request's deadline passed; its on_timeout answer applies.", ("resume",)),
+    (413, "body_too_large", "The body is larger than the server's limit.", ("resume",)),
+    (415, "unsupported_media_type", "The body is not application/json.", ("resume",)),
+    (422, "invalid_answer", "The answer does not fit the request's schema.", ("resume",)),
+    (422, "invalid_body", "The body is not a resume request.", ("resume",)),
+    (
+        422,
+        "invalid_json_value",
+        "The JSON has NaN or Infinity, or nests too deeply.",
+        ("resume",),
+    ),
+    (422, "invalid_query", "A bad query parameter.", ("pending",)),
+    (429, "too_many_attempts", "Too many wrong tokens from this address.", ("*",)),
+    (500, "resume_failed", "The graph failed with the answer; it was taken back.", ("resume",)),
+)
+"""Every error the JSON API answers with: (status, `error` code, when, operations)."""
+
+
+def _errors_of(operation: str) -> dict[str, Any]:
+    by_status: dict[str, list[str]] = {}
+    for status, code, when, where in API_ERRORS:
+        if operation in where or "*" in where:
+            by_status.setdefault(str(status), []).append(f"`{code}`: {when}")
+    return {status: _error_response(" ".join(lines)) for status, lines in by_status.items()}
 
 
 def openapi_schema(*, title: str, secured: bool) -> dict[str, Any]:
@@ -235,8 +280,7 @@ def openapi_schema(*, title: str, secured: bool) -> dict[str, Any]:
                                 ok: {"schema": {"$ref": "#/components/schemas/PendingList"}}
                             },
                         },
-                        "401": _error_response("No or unknown reviewer token."),
-                        "422": _error_response("A bad query parameter."),
+                        **_errors_of("pending"),
                     },
                 }
             },
@@ -262,18 +306,7 @@ def openapi_schema(*, title: str, secured: bool) -> dict[str, Any]:
                             "description": "Accepted: what the agent did next.",
                             "content": {ok: {"schema": {"$ref": "#/components/schemas/ResumeOut"}}},
                         },
-                        "400": _error_response("The body is not JSON."),
-                        "401": _error_response("No or unknown reviewer token."),
-                        "404": _error_response("No such pending request on this thread."),
-                        "409": _error_response(
-                            "Another reviewer answered first, or the thread moved on."
-                        ),
-                        "410": _error_response("The request expired."),
-                        "415": _error_response("The body is not application/json."),
-                        "422": _error_response(
-                            "The answer does not fit the request's schema "
-                            "(see `errors`); nothing was sent."
-                        ),
+                        **_errors_of("resume"),
                     },
                 }
             },
