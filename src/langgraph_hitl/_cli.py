@@ -1,7 +1,8 @@
 """The `langgraph-hitl` command line (also `python -m langgraph_hitl`).
 
 Subcommands: `demo` (the offline tutorial), `inbox`, `review` and `expire` (the terminal
-reviewer, in `_terminal.py`), `serve` (the web reviewer, in `web/`).
+reviewer, in `_terminal.py`), `serve` (the web reviewer, in `web/`), `notify` (in
+`notify/_command.py`).
 """
 
 from __future__ import annotations
@@ -121,6 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="JSON {token: reviewer name}; default: $LANGGRAPH_HITL_REVIEWERS",
     )
     serve.set_defaults(run=_serve)
+
+    from .notify._command import add_parser as add_notify
+
+    add_notify(sub, _graph_args)
     return parser
 
 

@@ -12,6 +12,8 @@ HITLError                         base of every error this library raises
 ├── InvalidResumeError            (ValueError)   an answer that fails its interrupt's schema
 │   └── TimeoutTooEarlyError                     a timeout decision sent before the deadline
 ├── RequestExpiredError           (ValueError)   a human answer after the request's deadline
+├── InvalidChannelError           (ValueError)   a notification channel set up with bad values
+├── DeliveryError                 (RuntimeError) a notification the receiver did not accept
 ├── ScriptExhaustedError          (RuntimeError) testing kit: the scripted model ran out
 └── SwallowedInterruptError       (RuntimeError) testing kit: user code caught an interrupt
 ```
@@ -34,8 +36,10 @@ if TYPE_CHECKING:
 __all__ = [
     "AmbiguousResumeError",
     "CheckpointerRequiredError",
+    "DeliveryError",
     "FieldError",
     "HITLError",
+    "InvalidChannelError",
     "InvalidResumeError",
     "NoPendingInterruptError",
     "ParallelToolCallsError",
@@ -175,3 +179,19 @@ class TimeoutTooEarlyError(InvalidResumeError):
     `Inbox.expire(now=...)` with a `now` later than the clock meets it for approvals: it
     skips them, since their tool will not take a timeout decision early.
     """
+
+
+class InvalidChannelError(HITLError, ValueError):
+    """A notification channel (`notify.Webhook`, `Email`, `Slack`) got a value it cannot use."""
+
+
+class DeliveryError(HITLError, RuntimeError):
+    """A notification was not accepted by its receiver (raised by a channel's `deliver`).
+
+    The sweep records it and, when `retryable`, tries again on a later sweep.
+    """
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable: bool = retryable
+        """Whether a later attempt may succeed (a timeout, a 5xx); False for e.g. a 404."""
