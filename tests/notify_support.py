@@ -81,7 +81,7 @@ class _Handler(BaseHTTPRequestHandler):
             signed=verify_signature(SECRET, body, headers.get("x-hitl-signature")),
         )
         status = receiver.arrived(got)
-        answer = b"ok" if status == 200 else f"error {status}".encode()
+        answer = receiver.answer if status == 200 else f"error {status}".encode()
         self.send_response(status)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(answer)))
@@ -93,12 +93,14 @@ class HttpReceiver:
     """A real HTTP server on loopback that records every POST.
 
     Args:
-        statuses: The statuses of the first answers, in order (then 200 with `ok`).
+        statuses: The statuses of the first answers, in order (then 200 with `answer`).
+        answer: The body of a 200 (Slack's contract: `ok`).
     """
 
-    def __init__(self, statuses: Sequence[int] = ()) -> None:
+    def __init__(self, statuses: Sequence[int] = (), *, answer: bytes = b"ok") -> None:
         self.received: list[Received] = []
         self.statuses = list(statuses)
+        self.answer = answer
         self.gate = threading.Event()
         self.gate.set()
         self._cond = threading.Condition()

@@ -103,7 +103,7 @@ def verify_signature(secret: str | bytes, body: bytes, signature: str | None) ->
     return signature is not None and hmac.compare_digest(sign(secret, body), signature)
 
 
-class Webhook:
+class Webhook(Channel):
     """POSTs the event as JSON to `url`, signed with `secret`.
 
     Headers: `X-HITL-Signature` (see `sign`), `X-HITL-Timestamp`, `X-HITL-Event`, and
@@ -183,7 +183,7 @@ def _lines(event: NotificationEvent) -> list[str]:
     return lines
 
 
-class Slack:
+class Slack(Channel):
     """Posts to a Slack incoming webhook (`{"text", "blocks"}`; Slack answers `ok`).
 
     Args:
@@ -245,7 +245,7 @@ class Slack:
 _SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
 
 
-class Email:
+class Email(Channel):
     """Sends a plain-text e-mail per notification.
 
     Args:
