@@ -177,7 +177,8 @@ class SmtpReceiver:
         self._login = login
         kwargs: dict[str, Any] = {}
         if login is not None:
-            kwargs.update(authenticator=self._authenticate, auth_required=True)
+            # Over plain SMTP a login is offered, not required (aiosmtpd warns otherwise).
+            kwargs.update(authenticator=self._authenticate, auth_required=tls is not None)
             kwargs.update(auth_require_tls=tls is not None)
         if tls is not None:
             kwargs.update(tls_context=tls, require_starttls=True)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 import langgraph_hitl
+import langgraph_hitl.notify
 import langgraph_hitl.testing
 import langgraph_hitl.web
 
@@ -60,8 +61,10 @@ PUBLIC = {
         # Errors
         "AmbiguousResumeError",
         "CheckpointerRequiredError",
+        "DeliveryError",
         "FieldError",
         "HITLError",
+        "InvalidChannelError",
         "InvalidResumeError",
         "NoPendingInterruptError",
         "ParallelToolCallsError",
@@ -86,6 +89,30 @@ PUBLIC = {
         "use_clock",
     },
     langgraph_hitl.web: {"LOOPBACK_HOSTS", "create_app"},
+    langgraph_hitl.notify: {
+        "Channel",
+        "Delivery",
+        "DeliveryError",
+        "Email",
+        "EventName",
+        "InvalidChannelError",
+        "NotificationEvent",
+        "Outcome",
+        "OutcomeStatus",
+        "SIGNATURE_HEADER",
+        "Slack",
+        "SweepOptions",
+        "SweepResult",
+        "TIMESTAMP_HEADER",
+        "Webhook",
+        "afailed_deliveries",
+        "asweep",
+        "failed_deliveries",
+        "idempotency_key",
+        "sign",
+        "sweep",
+        "verify_signature",
+    },
 }
 
 

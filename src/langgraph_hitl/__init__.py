@@ -15,8 +15,10 @@ from ._decisions import Approve, Decision, DecisionType, Edit, EditedAction, Rej
 from ._errors import (
     AmbiguousResumeError,
     CheckpointerRequiredError,
+    DeliveryError,
     FieldError,
     HITLError,
+    InvalidChannelError,
     InvalidResumeError,
     NoPendingInterruptError,
     ParallelToolCallsError,
@@ -80,8 +82,10 @@ __all__ = [
     # Errors
     "AmbiguousResumeError",
     "CheckpointerRequiredError",
+    "DeliveryError",
     "FieldError",
     "HITLError",
+    "InvalidChannelError",
     "InvalidResumeError",
     "NoPendingInterruptError",
     "ParallelToolCallsError",
