@@ -1,7 +1,7 @@
 """The outbox: one row per (request, event, channel), in the checkpointer's own database.
 
 ```
-hitl_notifications(interrupt_id, event, channel) -> thread_id, tool_call_id, expires_at,
+hitl_notifications(thread_id, interrupt_id, event, channel) -> tool_call_id, expires_at,
     payload, status, attempts, next_at, owner, error, closed, updated_at
 ```
 
@@ -51,10 +51,10 @@ TABLE = "hitl_notifications"
 _PG_SETUP_KEY = 3  # advisory key under PG_LOCK_NS (1 and 2 are the inbox's)
 
 COLUMNS = (
+    "thread_id",
     "interrupt_id",
     "event",
     "channel",
-    "thread_id",
     "tool_call_id",
     "expires_at",
     "payload",
@@ -78,20 +78,22 @@ class Dialect:
     def create(self) -> str:
         return (
             f"CREATE TABLE IF NOT EXISTS {TABLE} ("
-            "interrupt_id TEXT NOT NULL, event TEXT NOT NULL, channel TEXT NOT NULL, "
-            f"thread_id TEXT NOT NULL, tool_call_id TEXT, expires_at {self.real}, "
+            "thread_id TEXT NOT NULL, interrupt_id TEXT NOT NULL, event TEXT NOT NULL, "
+            f"channel TEXT NOT NULL, tool_call_id TEXT, expires_at {self.real}, "
             "payload TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL, "
             f"next_at {self.real} NOT NULL, owner TEXT, error TEXT, "
             f"closed INTEGER NOT NULL DEFAULT 0, updated_at {self.real} NOT NULL, "
-            "PRIMARY KEY (interrupt_id, event, channel))"
+            "PRIMARY KEY (thread_id, interrupt_id, event, channel))"
         )
 
     def index(self) -> str:
-        return f"CREATE INDEX IF NOT EXISTS {TABLE}_open ON {TABLE} (closed, interrupt_id)"
+        return (
+            f"CREATE INDEX IF NOT EXISTS {TABLE}_open ON {TABLE} (closed, thread_id, interrupt_id)"
+        )
 
     def open_rows(self) -> str:
         return (
-            "SELECT interrupt_id, event, channel, status, attempts, next_at, thread_id, "
+            "SELECT thread_id, interrupt_id, event, channel, status, attempts, next_at, "
             f"tool_call_id, expires_at, payload FROM {TABLE} WHERE closed = 0"
         )
 
@@ -100,12 +102,13 @@ class Dialect:
         one = f"({m}, {m}, {m}, {m}, {m}, {m}, {m}, 'sending', 1, {m}, {m}, NULL, 0, {m})"
         return (
             f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES {', '.join([one] * rows)} "
-            "ON CONFLICT (interrupt_id, event, channel) DO UPDATE SET status = 'sending', "
+            "ON CONFLICT (thread_id, interrupt_id, event, channel) DO UPDATE SET "
+            "status = 'sending', "
             f"attempts = {TABLE}.attempts + 1, next_at = excluded.next_at, "
             "owner = excluded.owner, updated_at = excluded.updated_at "
             f"WHERE {TABLE}.closed = 0 AND ({TABLE}.status = 'armed' OR "
             f"({TABLE}.status IN ('sending', 'retry') AND {TABLE}.next_at <= {m})) "
-            "RETURNING interrupt_id, event, channel, payload, attempts"
+            "RETURNING thread_id, interrupt_id, event, channel, payload, attempts"
         )
 
     def arm(self, rows: int) -> str:
@@ -113,7 +116,7 @@ class Dialect:
         one = f"({m}, {m}, {m}, {m}, {m}, {m}, {m}, 'armed', 0, 0, NULL, NULL, 0, {m})"
         return (
             f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES {', '.join([one] * rows)} "
-            "ON CONFLICT (interrupt_id, event, channel) DO NOTHING"
+            "ON CONFLICT (thread_id, interrupt_id, event, channel) DO NOTHING"
         )
 
     def record(self) -> str:
@@ -121,7 +124,8 @@ class Dialect:
         return (
             f"UPDATE {TABLE} SET status = {m}, next_at = {m}, error = {m}, owner = NULL, "
             f"closed = {m}, updated_at = {m} "
-            f"WHERE interrupt_id = {m} AND event = {m} AND channel = {m} AND owner = {m}"
+            f"WHERE thread_id = {m} AND interrupt_id = {m} AND event = {m} AND channel = {m} "
+            f"AND owner = {m}"
         )
 
     def renew(self) -> str:
@@ -132,7 +136,8 @@ class Dialect:
         m = self.mark
         # A request.expired row closes itself once delivered (or failed), not before.
         return (
-            f"UPDATE {TABLE} SET closed = 1 WHERE interrupt_id = {m} AND closed = 0 "
+            f"UPDATE {TABLE} SET closed = 1 WHERE thread_id = {m} AND interrupt_id = {m} "
+            "AND closed = 0 "
             "AND (event <> 'request.expired' OR status IN ('sent', 'failed'))"
         )
 

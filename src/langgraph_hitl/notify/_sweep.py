@@ -236,20 +236,20 @@ _Op = _Db | _List | _TimedOut | _Send
 
 @dataclass(frozen=True, slots=True)
 class _Todo:
+    thread_id: str
     interrupt_id: str
     event: EventName
     channel: str
-    thread_id: str
     tool_call_id: str | None
     expires_at: float | None
     payload: str
 
     def params(self, lease_end: float, owner: str, now: float) -> tuple[Any, ...]:
         return (
+            self.thread_id,
             self.interrupt_id,
             self.event,
             self.channel,
-            self.thread_id,
             self.tool_call_id,
             self.expires_at,
             self.payload,
@@ -261,13 +261,13 @@ class _Todo:
 
 @dataclass(frozen=True, slots=True)
 class _Row:
+    thread_id: str
     interrupt_id: str
     event: EventName
     channel: str
     status: str
     attempts: int
     next_at: float
-    thread_id: str
     tool_call_id: str | None
     expires_at: float | None
     payload: str
@@ -277,10 +277,10 @@ class _Row:
 
     def todo(self, event: EventName, payload: str) -> _Todo:
         return _Todo(
+            self.thread_id,
             self.interrupt_id,
             event,
             self.channel,
-            self.thread_id,
             self.tool_call_id,
             self.expires_at,
             payload,
@@ -290,10 +290,10 @@ class _Row:
 def _todo(item: PendingInterrupt, event: EventName, channel: str, s: _Settings) -> _Todo:
     tool_call_id = item.tool_call_id
     return _Todo(
+        item.thread_id or "",
         item.id,
         event,
         channel,
-        item.thread_id or "",
         tool_call_id,
         item.expires_at.timestamp() if item.expires_at else None,
         encode(event_of(item, event, link_base=s.link_base)),
@@ -328,33 +328,34 @@ def _plan(s: _Settings, d: Dialect) -> Generator[_Op, Any, SweepResult]:
     pending: list[PendingInterrupt] = yield _List()
     now = clock.now()
     stamp = now.timestamp()
-    known = {(r.interrupt_id, r.event, r.channel): r for r in rows}
-    todo: dict[tuple[str, str, str], _Todo] = {}
+    known = {(r.thread_id, r.interrupt_id, r.event, r.channel): r for r in rows}
+    todo: dict[tuple[str, str, str, str], _Todo] = {}
     arms: list[_Todo] = []
 
     def want(item: _Todo) -> None:
-        todo.setdefault((item.interrupt_id, item.event, item.channel), item)
+        todo.setdefault((item.thread_id, item.interrupt_id, item.event, item.channel), item)
 
-    listed = set()
+    listed: set[tuple[str, str]] = set()
     for item in pending:
-        listed.add(item.id)
+        thread = item.thread_id or ""
+        listed.add((thread, item.id))
         events: list[EventName] = ["request.created"]
         if _reminder_due(item, now, s.remind_before):
             events.append("request.reminder")
         overdue = item.expires_at is not None and item.expires_at <= now
         for key in s.channels:
             for event in events:
-                row = known.get((item.id, event, key))
+                row = known.get((thread, item.id, event, key))
                 if row is None or row.due(stamp):
                     want(_todo(item, event, key, s))
-            announced = (item.id, "request.created", key) in known
-            if overdue and announced and (item.id, "request.expired", key) not in known:
+            announced = (thread, item.id, "request.created", key) in known
+            if overdue and announced and (thread, item.id, "request.expired", key) not in known:
                 arms.append(_todo(item, "request.expired", key, s))
 
-    gone: dict[str, list[_Row]] = {}
+    gone: dict[tuple[str, str], list[_Row]] = {}
     for row in rows:
-        if row.interrupt_id not in listed:
-            gone.setdefault(row.interrupt_id, []).append(row)
+        if (row.thread_id, row.interrupt_id) not in listed:
+            gone.setdefault((row.thread_id, row.interrupt_id), []).append(row)
     for its in gone.values():
         created = [r for r in its if r.event == "request.created" and r.channel in s.channels]
         expired = [r for r in its if r.event == "request.expired" and r.channel in s.channels]
@@ -376,7 +377,7 @@ def _plan(s: _Settings, d: Dialect) -> Generator[_Op, Any, SweepResult]:
             Step(d.arm(1), [(*a.params(0, "", stamp)[:7], stamp) for a in arms], many=True)
         )
     if gone:
-        writes.append(Step(d.close(), [(i,) for i in gone], many=True))
+        writes.append(Step(d.close(), list(gone), many=True))
     if writes:
         yield _Db(tuple(writes))
 
@@ -390,10 +391,9 @@ def _plan(s: _Settings, d: Dialect) -> Generator[_Op, Any, SweepResult]:
         lease_end = moment + s.lease.total_seconds()
         params = [p for t in part for p in t.params(lease_end, owner, moment)]
         got: list[tuple[Any, ...]] = yield _Db((Step(d.claim(len(part)), [*params, moment]),))
-        threads = {(t.interrupt_id, t.event, t.channel): t.thread_id for t in part}
         claimed = tuple(
-            _Claimed(iid, threads[(iid, event, channel)], event, channel, payload, attempts)
-            for iid, event, channel, payload, attempts in got
+            _Claimed(iid, thread_id, event, channel, payload, attempts)
+            for thread_id, iid, event, channel, payload, attempts in got
         )
         if not claimed:
             continue
@@ -416,6 +416,7 @@ def _plan(s: _Settings, d: Dialect) -> Generator[_Op, Any, SweepResult]:
                     error,
                     int(final),
                     moment,
+                    c.thread_id,
                     c.interrupt_id,
                     c.event,
                     c.channel,
