@@ -16,7 +16,7 @@ from graphs.mail import ask
 from graphs.notify_mail import DEADLINE, make_graph
 from notify_support import SECRET, HttpReceiver, Received
 
-from langgraph_hitl import Approve, Inbox, PendingInterrupt
+from langgraph_hitl import Approve, Inbox, PendingInterrupt, open_checkpointer
 from langgraph_hitl.notify import (
     Slack,
     Webhook,
@@ -27,6 +27,7 @@ from langgraph_hitl.testing import FakeClock, use_clock
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from langgraph.checkpoint.base import BaseCheckpointSaver
     from langgraph.pregel import Pregel
@@ -298,3 +299,31 @@ async def test_anotify_on_async_checkpointers(
     assert "HTTP 503" in failed[mail.id]
     assert hook.keys() == [f"{mail.id}:request.created"]
     assert hook.received[0].signed
+
+
+def test_a_copied_thread_is_announced_on_its_own(tmp_path: Path) -> None:
+    # A thread copied row for row (as LangGraph's `copy_thread` does) has the same
+    # interrupt ids as its source: the outbox keys each delivery by thread as well.
+    with open_checkpointer(str(tmp_path / "agent.db")) as saver:
+        graph = _graph(saver, {"mail": MAIL})
+        sqlite: Any = saver  # a SqliteSaver: its connection and lock
+        conn = sqlite.conn
+        with sqlite.lock:
+            for table in ("checkpoints", "writes"):
+                columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+                picked = ", ".join("'copy'" if c == "thread_id" else c for c in columns)
+                conn.execute(
+                    f"INSERT INTO {table} ({', '.join(columns)}) "
+                    f"SELECT {picked} FROM {table} WHERE thread_id = 'mail'"
+                )
+            conn.commit()
+        inbox = Inbox(graph)
+        pending = inbox.pending()
+        with HttpReceiver() as hook:
+            result = inbox.notify([Webhook(hook.url, secret=SECRET)])
+            again = inbox.notify([Webhook(hook.url, secret=SECRET)])
+    assert sorted(p.thread_id or "" for p in pending) == ["copy", "mail"]
+    assert len({p.id for p in pending}) == 1
+    assert len(result.sent) == 2
+    assert again.outcomes == ()
+    assert sorted(r.json()["thread_id"] for r in hook.received) == ["copy", "mail"]
