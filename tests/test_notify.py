@@ -16,7 +16,7 @@ from graphs.mail import ask
 from graphs.notify_mail import DEADLINE, make_graph
 from notify_support import SECRET, HttpReceiver, Received
 
-from langgraph_hitl import Approve, Inbox, PendingInterrupt, open_checkpointer
+from langgraph_hitl import Approve, Inbox, PendingInterrupt, aopen_checkpointer, open_checkpointer
 from langgraph_hitl.notify import (
     Slack,
     Webhook,
@@ -327,3 +327,15 @@ def test_a_copied_thread_is_announced_on_its_own(tmp_path: Path) -> None:
     assert len(result.sent) == 2
     assert again.outcomes == ()
     assert sorted(r.json()["thread_id"] for r in hook.received) == ["copy", "mail"]
+
+
+async def test_the_sync_sweep_refuses_an_async_checkpointer(tmp_path: Path) -> None:
+    async with aopen_checkpointer(str(tmp_path / "agent.db")) as saver:
+        graph = make_graph().compile(checkpointer=saver)
+        with pytest.raises(
+            TypeError, match=r"AsyncSqliteSaver is an async checkpointer: use `await inbox\.anotify"
+        ):
+            Inbox(graph).notify([Webhook("http://127.0.0.1:9/h", secret=SECRET)])
+        with pytest.raises(TypeError, match="afailed_deliveries"):
+            failed_deliveries(saver)
+        assert await afailed_deliveries(saver) == {}

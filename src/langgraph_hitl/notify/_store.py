@@ -336,9 +336,27 @@ def _sqlite_path(saver: Any) -> str | None:
         return sqlite_file(saver.conn.execute("PRAGMA database_list").fetchall())
 
 
+def _async_only(saver: object) -> bool:
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    if isinstance(saver, AsyncSqliteSaver):
+        return True
+    try:
+        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+    except ImportError:  # pragma: no cover - the postgres extra is not installed
+        return False
+    return isinstance(saver, AsyncPostgresSaver)
+
+
 def db_for(saver: BaseCheckpointSaver[Any]) -> SyncDb:
     """Where the outbox of a sync checkpointer lives."""
     from langgraph.checkpoint.sqlite import SqliteSaver
+
+    if _async_only(saver):
+        raise TypeError(
+            f"{type(saver).__name__} is an async checkpointer: use `await inbox.anotify(...)` "
+            "and `await afailed_deliveries(...)` with it."
+        )
 
     if isinstance(saver, SqliteSaver):
         path = _sqlite_path(saver)
@@ -360,10 +378,6 @@ async def adb_for(saver: BaseCheckpointSaver[Any]) -> AsyncDb:
         async with saver.lock, saver.conn.execute("PRAGMA database_list") as cur:
             path = sqlite_file(list(await cur.fetchall()))
         return ThreadedDb(_per_saver(saver, _sqlite_target(path)))
-    try:
-        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-    except ImportError:  # pragma: no cover - the postgres extra is not installed
-        return ThreadedDb(db_for(saver))
-    if isinstance(saver, AsyncPostgresSaver):
+    if _async_only(saver):
         return AsyncPostgresDb(saver)
     return ThreadedDb(db_for(saver))

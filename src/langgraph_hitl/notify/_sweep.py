@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from typing_extensions import TypedDict, Unpack
 
@@ -49,7 +49,6 @@ if TYPE_CHECKING:
     from langgraph.pregel import Pregel
 
     from .._audit import AuditRecord
-    from .._inbox import Inbox
     from .._pending import PendingInterrupt
 
 __all__ = [
@@ -72,6 +71,17 @@ OutcomeStatus = Literal["sent", "retry", "failed"]
 """
 
 _MAX_BACKOFF = timedelta(hours=6)
+
+
+class Listing(Protocol):
+    """What a sweep needs of an `Inbox`: its graph and its listings (so no import of it)."""
+
+    @property
+    def graph(self) -> Pregel[Any, Any, Any, Any]: ...
+
+    def pending(self) -> list[PendingInterrupt]: ...
+
+    async def apending(self) -> list[PendingInterrupt]: ...
 
 
 class SweepOptions(TypedDict, total=False):
@@ -478,7 +488,7 @@ def _renew(db: SyncDb, s: _Settings, owner: str) -> None:
 
 
 def sweep(
-    inbox: Inbox[Any],
+    inbox: Listing,
     channels: Sequence[Channel],
     *,
     remind_before: timedelta | None = None,
@@ -529,7 +539,7 @@ async def _renew_forever(db: AsyncDb, s: _Settings, owner: str) -> None:
 
 
 async def asweep(
-    inbox: Inbox[Any],
+    inbox: Listing,
     channels: Sequence[Channel],
     *,
     remind_before: timedelta | None = None,
