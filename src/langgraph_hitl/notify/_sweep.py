@@ -310,6 +310,10 @@ def _todo(item: PendingInterrupt, event: EventName, channel: str, s: _Settings) 
     )
 
 
+def _key(todo: _Todo) -> tuple[str, str, str, str]:
+    return (todo.thread_id, todo.interrupt_id, todo.event, todo.channel)
+
+
 def _reminder_due(item: PendingInterrupt, now: datetime, before: timedelta | None) -> bool:
     if before is None or item.expires_at is None:
         return False
@@ -381,13 +385,14 @@ def _plan(s: _Settings, d: Dialect) -> Generator[_Op, Any, SweepResult]:
                     for row in created:
                         want(row.todo("request.expired", _as_expired(row.payload)))
 
+    # Every write below touches its rows in key order: two sweepers' transactions then
+    # take PostgreSQL's row locks in the same order, and cannot deadlock.
     writes: list[Step] = []
     if arms:
-        writes.append(
-            Step(d.arm(1), [(*a.params(0, "", stamp)[:7], stamp) for a in arms], many=True)
-        )
+        armed = [(*a.params(0, "", stamp)[:7], stamp) for a in sorted(arms, key=_key)]
+        writes.append(Step(d.arm(1), armed, many=True))
     if gone:
-        writes.append(Step(d.close(), list(gone), many=True))
+        writes.append(Step(d.close(), sorted(gone), many=True))
     if writes:
         yield _Db(tuple(writes))
 
@@ -399,11 +404,18 @@ def _plan(s: _Settings, d: Dialect) -> Generator[_Op, Any, SweepResult]:
         part = queue[start : start + chunk]
         moment = clock.timestamp()
         lease_end = moment + s.lease.total_seconds()
-        params = [p for t in part for p in t.params(lease_end, owner, moment)]
+        params = [p for t in sorted(part, key=_key) for p in t.params(lease_end, owner, moment)]
         got: list[tuple[Any, ...]] = yield _Db((Step(d.claim(len(part)), [*params, moment]),))
+        # Sent oldest request first, whatever order the database returned them in.
+        order = {_key(t): n for n, t in enumerate(part)}
         claimed = tuple(
-            _Claimed(iid, thread_id, event, channel, payload, attempts)
-            for thread_id, iid, event, channel, payload, attempts in got
+            sorted(
+                (
+                    _Claimed(iid, thread_id, event, channel, payload, attempts)
+                    for thread_id, iid, event, channel, payload, attempts in got
+                ),
+                key=lambda c: order[(c.thread_id, c.interrupt_id, c.event, c.channel)],
+            )
         )
         if not claimed:
             continue
@@ -444,6 +456,7 @@ def _plan(s: _Settings, d: Dialect) -> Generator[_Op, Any, SweepResult]:
                     error=error,
                 )
             )
+        records.sort(key=lambda r: r[5:9])
         yield _Db((Step(d.record(), records, many=True),))
     return SweepResult(outcomes=tuple(outcomes))
 
@@ -579,7 +592,7 @@ async def asweep(
         result: SweepResult = stop.value
         return result
     finally:
-        pool.shutdown(wait=True)
+        await asyncio.to_thread(pool.shutdown)
         await asyncio.to_thread(_close_all, s)
 
 
