@@ -181,6 +181,8 @@ CLI_ERRORS: list[tuple[list[str], str]] = [
     (["--to", "a@x.io"], "--to is a recipient for --smtp URL"),
     (["--slack", "http://127.0.0.1:9/s", "--every", "0"], "--every must be a positive"),
     (["--slack", "http://127.0.0.1:9/s", "--max-attempts", "0"], "max_attempts must be"),
+    # Checked before a loop starts, not once per sweep of it.
+    (["--slack", "http://127.0.0.1:9/s", "--every", "5", "--concurrency", "0"], "concurrency"),
     (["--slack", "http://127.0.0.1:9/s", "--link-base", "nowhere"], "link_base='nowhere'"),
 ]
 

@@ -21,6 +21,7 @@ from .._checkpointers import open_checkpointer
 from .._errors import HITLError
 from .._graphref import GraphSpecError, load_graph
 from ._channels import Channel, Email, Slack, Webhook
+from ._sweep import SweepOptions, settings
 
 if TYPE_CHECKING:
     import argparse
@@ -181,13 +182,15 @@ def cmd_notify(args: argparse.Namespace) -> int:
     try:
         channels = _channels(args)
         every = _seconds("--every", args.every)
-        options: dict[str, Any] = {
-            "remind_before": _seconds("--remind-before", args.remind_before),
+        remind_before = _seconds("--remind-before", args.remind_before)
+        options: SweepOptions = {
             "link_base": args.link_base,
             "max_attempts": args.max_attempts,
             "concurrency": args.concurrency,
-            "lease": _seconds("--lease", args.lease),
+            "lease": _seconds("--lease", args.lease) or timedelta(minutes=1),
         }
+        # Checked once, before the loop: a bad value would fail every sweep alike.
+        settings(channels, remind_before, options)
     except (_Usage, HITLError) as exc:
         if args.debug:
             raise
@@ -202,7 +205,7 @@ def cmd_notify(args: argparse.Namespace) -> int:
             inbox: Inbox[Any] = Inbox(load_graph(args.graph, saver))
             while True:
                 try:
-                    _report(inbox.notify(channels, **options))
+                    _report(inbox.notify(channels, remind_before=remind_before, **options))
                 except _errors() as exc:
                     if args.debug or every is None:
                         raise
