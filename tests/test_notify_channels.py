@@ -263,6 +263,18 @@ def test_bad_sweep_options_are_refused_naming_the_value() -> None:
         graph.notify([hook], retries=3)  # type: ignore[call-arg]
 
 
+def test_channels_show_no_secret() -> None:
+    hook = Webhook("https://hooks.example.com/T0/secret-path?token=t0k", secret="s3cr3t")
+    slack = Slack("https://hooks.slack.com/services/T000/B000/XXXX")
+    mail = Email("smtp://bot:hunter2@mail.example.com", sender="a@x.io", to="b@x.io")
+    other = Email("smtp://bot@mail.example.com", sender="a@x.io", to="b@x.io", password="pw")
+    shown = " ".join(f"{c!r} {c.key}" for c in (hook, slack, mail, other))
+    for secret in ("s3cr3t", "secret-path", "t0k", "XXXX", "hunter2", "pw"):
+        assert secret not in shown
+    assert hook.key.startswith("webhook:https://hooks.example.com:")
+    assert mail.key.startswith("email:mail.example.com:25:")
+
+
 def test_a_custom_channel_is_a_channel() -> None:
     class Recorder:
         key = "recorder"

@@ -184,7 +184,34 @@ CLI_ERRORS: list[tuple[list[str], str]] = [
     # Checked before a loop starts, not once per sweep of it.
     (["--slack", "http://127.0.0.1:9/s", "--every", "5", "--concurrency", "0"], "concurrency"),
     (["--slack", "http://127.0.0.1:9/s", "--link-base", "nowhere"], "link_base='nowhere'"),
+    (["--slack", "http://127.0.0.1:9/s", "--slack-env", SECRET_ENV], "not both"),
+    (["--slack-env", "LGH_UNSET_VAR"], "--slack-env LGH_UNSET_VAR: that environment variable"),
+    (
+        ["--smtp", "smtp://127.0.0.1:9", "--to", "a@x.io", "--smtp-password-env", SECRET_ENV],
+        "password= needs a user",
+    ),
 ]
+
+
+def test_cli_reads_credentials_from_the_environment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = str(tmp_path / "agent.db")
+    _start(db, 1)
+    with HttpReceiver() as slack, SmtpReceiver(login=("bot", "pw")) as smtp:
+        monkeypatch.setenv("LGH_TEST_SLACK_URL", slack.url)
+        monkeypatch.setenv("LGH_TEST_SMTP_PASSWORD", "pw")
+        code = main(
+            [
+                *("notify", GRAPH, "--db", db, "--slack-env", "LGH_TEST_SLACK_URL"),
+                *("--smtp", f"smtp://bot@{LOOPBACK}:{smtp.port}", "--to", "ops@example.com"),
+                *("--smtp-password-env", "LGH_TEST_SMTP_PASSWORD"),
+            ]
+        )
+    assert code == 0
+    assert capsys.readouterr().out == "notify: 2 sent, 0 to retry, 0 failed\n"
+    assert len(slack.received) == 1
+    assert len(smtp.messages) == 1
 
 
 @pytest.mark.parametrize(("extra", "message"), CLI_ERRORS)

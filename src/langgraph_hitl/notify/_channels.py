@@ -254,6 +254,8 @@ class Email(Channel):
             Default ports: 25, 587 and 465.
         sender: The `From` address.
         to: The recipient, or several.
+        password: The login's password, instead of the URL's (keeps it out of URLs, logs
+            and command lines); the user still comes from the URL.
         timeout: Seconds for each SMTP step.
         ssl_context: For STARTTLS and `smtps://` (default: the system's CAs, verified).
     """
@@ -264,6 +266,7 @@ class Email(Channel):
         *,
         sender: str,
         to: str | Sequence[str],
+        password: str | None = None,
         timeout: float = 30.0,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
@@ -279,6 +282,13 @@ class Email(Channel):
         self._port = parts.port or default
         self._user = unquote(parts.username) if parts.username else None
         self._password = unquote(parts.password) if parts.password else ""
+        if password is not None:
+            if self._user is None:
+                raise InvalidChannelError(
+                    "Email password= needs a user to log in as, in smtp_url "
+                    f"(e.g. 'smtp+starttls://bot@{parts.hostname}:587'); got {smtp_url!r}."
+                )
+            self._password = password
         recipients = [to] if isinstance(to, str) else list(to)
         bad = [a for a in [sender, *recipients] if not isinstance(a, str) or "@" not in a]
         if bad or not recipients:

@@ -66,7 +66,17 @@ def add_parser(sub: Any, graph_args: Callable[[argparse.ArgumentParser], None]) 
         default=DEFAULT_SENDER,
         help=f"e-mail sender (default: {DEFAULT_SENDER})",
     )
+    parser.add_argument(
+        "--smtp-password-env",
+        metavar="VAR",
+        help="the environment variable that holds the SMTP password (instead of the URL's)",
+    )
     parser.add_argument("--slack", metavar="URL", help="a Slack incoming-webhook URL")
+    parser.add_argument(
+        "--slack-env",
+        metavar="VAR",
+        help="the environment variable that holds the Slack webhook URL (it is a credential)",
+    )
     parser.add_argument(
         "--link-base", metavar="URL", help="the web reviewer's URL, for each event's link"
     )
@@ -106,25 +116,36 @@ def _seconds(name: str, value: float | None) -> timedelta | None:
     return timedelta(seconds=value)
 
 
+def _from_env(option: str, name: str | None) -> str | None:
+    if name is None:
+        return None
+    value = os.environ.get(name)
+    if not value:
+        raise _Usage(f"{option} {name}: that environment variable is not set")
+    return value
+
+
 def _channels(args: argparse.Namespace) -> list[Channel]:
     channels: list[Channel] = []
     if args.webhook:
         if not args.secret_env:
             raise _Usage("--webhook needs --secret-env VAR (the variable that holds its secret)")
-        secret = os.environ.get(args.secret_env)
-        if not secret:
-            raise _Usage(f"--secret-env {args.secret_env}: that environment variable is not set")
+        secret = _from_env("--secret-env", args.secret_env) or ""
         channels.append(Webhook(args.webhook, secret=secret))
     elif args.secret_env:
         raise _Usage("--secret-env is the secret of --webhook URL, which is missing")
     if args.smtp:
         if not args.to:
             raise _Usage("--smtp needs at least one --to ADDR")
-        channels.append(Email(args.smtp, sender=args.sender, to=args.to))
+        password = _from_env("--smtp-password-env", args.smtp_password_env)
+        channels.append(Email(args.smtp, sender=args.sender, to=args.to, password=password))
     elif args.to:
         raise _Usage("--to is a recipient for --smtp URL, which is missing")
-    if args.slack:
-        channels.append(Slack(args.slack))
+    if args.slack and args.slack_env:
+        raise _Usage("give --slack URL or --slack-env VAR, not both")
+    slack = args.slack or _from_env("--slack-env", args.slack_env)
+    if slack:
+        channels.append(Slack(slack))
     if not channels:
         raise _Usage(
             "no channel: give --webhook URL --secret-env VAR, --smtp URL --to ADDR, or --slack URL"
