@@ -199,6 +199,15 @@ def test_email_starttls_with_login(tmp_path: Path) -> None:
     assert len(smtp.messages) == 1
 
 
+def test_email_starttls_to_a_server_without_it_fails_for_good() -> None:
+    with SmtpReceiver() as smtp:
+        channel = Email(f"smtp+starttls://{LOOPBACK}:{smtp.port}", sender="a@x.io", to="b@x.io")
+        with pytest.raises(DeliveryError, match="STARTTLS") as caught:
+            channel.deliver(_delivery())
+    assert not caught.value.retryable
+    assert smtp.messages == []
+
+
 def test_email_through_a_sweep() -> None:
     from graphs.mail import ask
     from graphs.notify_mail import make_graph

@@ -335,7 +335,11 @@ class Email(Channel):
             return smtplib.SMTP_SSL(self._host, self._port, timeout=self.timeout, context=context)
         client = smtplib.SMTP(self._host, self._port, timeout=self.timeout)
         if self._scheme == "smtp+starttls":
-            client.starttls(context=context)
+            try:
+                client.starttls(context=context)
+            except BaseException:
+                client.close()
+                raise
         return client
 
     def deliver(self, delivery: Delivery) -> None:
@@ -352,6 +356,9 @@ class Email(Channel):
                 f"SMTP {self._host}:{self._port}: {exc.smtp_code} {text}".strip(),
                 retryable=exc.smtp_code < 500,
             ) from exc
+        except smtplib.SMTPNotSupportedError as exc:
+            # e.g. STARTTLS asked of a server without it: a setting to fix, not a hiccup.
+            raise DeliveryError(f"SMTP {self._host}:{self._port}: {exc}", retryable=False) from exc
         except smtplib.SMTPRecipientsRefused as exc:
             raise DeliveryError(
                 f"SMTP {self._host}:{self._port}: recipients refused: {sorted(exc.recipients)}",
