@@ -22,16 +22,9 @@ from ._channels import (
     verify_signature,
 )
 from ._event import EventName, NotificationEvent, idempotency_key
-from ._sweep import (
-    Outcome,
-    OutcomeStatus,
-    SweepOptions,
-    SweepResult,
-    afailed_deliveries,
-    asweep,
-    failed_deliveries,
-    sweep,
-)
+from ._failed import afailed_deliveries, failed_deliveries
+from ._settings import Outcome, OutcomeStatus, SweepOptions, SweepResult
+from ._sweep import asweep, sweep
 
 __all__ = [
     # Channels

@@ -21,13 +21,13 @@ from .._checkpointers import open_checkpointer
 from .._errors import HITLError
 from .._graphref import GraphSpecError, load_graph
 from ._channels import Channel, Email, Slack, Webhook
-from ._sweep import SweepOptions, settings
+from ._settings import SweepOptions, settings
 
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable
 
-    from ._sweep import SweepResult
+    from ._settings import SweepResult
 
 __all__ = ["add_parser", "cmd_notify"]
 

@@ -19,58 +19,40 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any, Literal, Protocol
-
-from typing_extensions import TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import _clock as clock
 from .._audit import aaudit_trail, audit_trail
 from .._claims import Heartbeat
-from .._errors import DeliveryError, InvalidChannelError
+from .._errors import DeliveryError
 from ._channels import Channel, Delivery
-from ._event import (
-    EventName,
-    NotificationEvent,
-    check_link_base,
-    decode,
-    encode,
-    event_of,
-    idempotency_key,
+from ._event import EventName, NotificationEvent, decode, encode, event_of, idempotency_key
+from ._settings import (
+    MAX_BACKOFF,
+    Outcome,
+    OutcomeStatus,
+    Settings,
+    SweepOptions,
+    SweepResult,
+    settings,
 )
 from ._store import AsyncDb, Dialect, Step, SyncDb, adb_for, db_for
 
 if TYPE_CHECKING:
+    from collections.abc import Generator, Sequence
+    from datetime import datetime, timedelta
+
     from langchain_core.runnables import RunnableConfig
     from langgraph.pregel import Pregel
+    from typing_extensions import Unpack
 
     from .._audit import AuditRecord
     from .._pending import PendingInterrupt
 
-__all__ = [
-    "Outcome",
-    "OutcomeStatus",
-    "SweepOptions",
-    "SweepResult",
-    "afailed_deliveries",
-    "asweep",
-    "failed_deliveries",
-    "sweep",
-]
-
-OutcomeStatus = Literal["sent", "retry", "failed"]
-"""What became of one delivery attempt.
-
-- `"sent"`: the receiver took it.
-- `"retry"`: it failed and will be tried again on a later sweep (after a backoff).
-- `"failed"`: it failed for good (attempts used up, or the receiver refused it).
-"""
-
-_MAX_BACKOFF = timedelta(hours=6)
+__all__ = ["Listing", "asweep", "sweep"]
 
 
 class Listing(Protocol):
@@ -82,128 +64,6 @@ class Listing(Protocol):
     def pending(self) -> list[PendingInterrupt]: ...
 
     async def apending(self) -> list[PendingInterrupt]: ...
-
-
-class SweepOptions(TypedDict, total=False):
-    """Keyword options of a sweep (`Inbox.notify`, `notify.sweep`)."""
-
-    link_base: str | None
-    """The web reviewer's URL: each event's `link` is the request's page there."""
-    max_attempts: int
-    """Attempts per delivery before it is marked failed (default 5)."""
-    backoff: timedelta
-    """Wait after the first failure, doubled after each next one (default 30 s, at most 6 h)."""
-    concurrency: int
-    """Deliveries in flight at once (default 16)."""
-    lease: timedelta
-    """How long a claim holds without renewal: a sweeper killed mid-delivery delays its
-    deliveries by at most this (default 1 minute; renewed while deliveries run)."""
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Outcome:
-    """One delivery attempt of a sweep."""
-
-    interrupt_id: str
-    """The request's interrupt id."""
-    thread_id: str
-    """The request's thread."""
-    event: EventName
-    """What was announced."""
-    channel: str
-    """The channel's `key`."""
-    status: OutcomeStatus
-    """What became of it."""
-    attempts: int
-    """Attempts so far, this one included."""
-    error: str | None
-    """Why it failed, or None."""
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class SweepResult:
-    """What one sweep attempted (deliveries another sweeper held are not in it)."""
-
-    outcomes: tuple[Outcome, ...]
-    """Every attempt, in the order they were made."""
-
-    def _with(self, status: OutcomeStatus) -> tuple[Outcome, ...]:
-        return tuple(o for o in self.outcomes if o.status == status)
-
-    @property
-    def sent(self) -> tuple[Outcome, ...]:
-        """The deliveries the receivers took."""
-        return self._with("sent")
-
-    @property
-    def retrying(self) -> tuple[Outcome, ...]:
-        """The deliveries that failed and will be tried again."""
-        return self._with("retry")
-
-    @property
-    def failed(self) -> tuple[Outcome, ...]:
-        """The deliveries that failed for good."""
-        return self._with("failed")
-
-
-@dataclass(frozen=True, slots=True)
-class _Settings:
-    channels: dict[str, Channel]
-    remind_before: timedelta | None
-    link_base: str | None
-    max_attempts: int
-    backoff: timedelta
-    concurrency: int
-    lease: timedelta
-
-
-def _count(name: str, value: object, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidChannelError(f"{name} must be an int from {low} to {high}, got {value!r}.")
-    return value
-
-
-def _span(name: str, value: object, *, zero: bool = False) -> timedelta:
-    if not isinstance(value, timedelta) or value < timedelta(0) or (not zero and not value):
-        kind = "a non-negative" if zero else "a positive"
-        raise InvalidChannelError(f"{name} must be {kind} datetime.timedelta, got {value!r}.")
-    return value
-
-
-def settings(
-    channels: Sequence[Channel], remind_before: timedelta | None, options: SweepOptions
-) -> _Settings:
-    """The checked settings of a sweep."""
-    unknown = set(options) - set(SweepOptions.__annotations__)
-    if unknown:
-        raise TypeError(
-            f"unknown sweep options {sorted(unknown)}; accepted: "
-            f"{sorted(SweepOptions.__annotations__)}."
-        )
-    if isinstance(channels, Channel) or not isinstance(channels, Sequence) or not channels:
-        raise InvalidChannelError(
-            f"channels must be a non-empty list of channels (Webhook, Email, Slack), "
-            f"got {channels!r}."
-        )
-    keyed: dict[str, Channel] = {}
-    for channel in channels:
-        if not isinstance(channel, Channel):
-            raise InvalidChannelError(
-                f"{channel!r} is not a channel: expected Webhook, Email, Slack, or an object "
-                "with `key`, `deliver(delivery)` and `close()`."
-            )
-        if channel.key in keyed:
-            raise InvalidChannelError(f"channel {channel!r} is listed twice.")
-        keyed[channel.key] = channel
-    return _Settings(
-        channels=keyed,
-        remind_before=None if remind_before is None else _span("remind_before", remind_before),
-        link_base=check_link_base(options.get("link_base")),
-        max_attempts=_count("max_attempts", options.get("max_attempts", 5), 1, 1000),
-        backoff=_span("backoff", options.get("backoff", timedelta(seconds=30)), zero=True),
-        concurrency=_count("concurrency", options.get("concurrency", 16), 1, 512),
-        lease=_span("lease", options.get("lease", timedelta(minutes=1))),
-    )
 
 
 # -- what the plan asks its driver for ---------------------------------------------------
@@ -297,7 +157,7 @@ class _Row:
         )
 
 
-def _todo(item: PendingInterrupt, event: EventName, channel: str, s: _Settings) -> _Todo:
+def _todo(item: PendingInterrupt, event: EventName, channel: str, s: Settings) -> _Todo:
     tool_call_id = item.tool_call_id
     return _Todo(
         item.thread_id or "",
@@ -329,12 +189,12 @@ def _as_expired(payload: str) -> str:
     return encode(event)
 
 
-def _backoff(s: _Settings, attempts: int) -> float:
-    wait: timedelta = min(s.backoff * 2 ** max(attempts - 1, 0), _MAX_BACKOFF)
+def _backoff(s: Settings, attempts: int) -> float:
+    wait: timedelta = min(s.backoff * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
     return wait.total_seconds()
 
 
-def _plan(s: _Settings, d: Dialect) -> Generator[_Op, Any, SweepResult]:
+def _plan(s: Settings, d: Dialect) -> Generator[_Op, Any, SweepResult]:
     # Rows first, then the listing: a row read here was written for a request that was
     # pending before the listing started, so one missing from the listing is truly gone.
     raw: list[tuple[Any, ...]] = yield _Db((Step(d.open_rows()),))
@@ -461,7 +321,7 @@ def _plan(s: _Settings, d: Dialect) -> Generator[_Op, Any, SweepResult]:
     return SweepResult(outcomes=tuple(outcomes))
 
 
-def _attempt(s: _Settings, claimed: _Claimed) -> tuple[bool, bool, str | None]:
+def _attempt(s: Settings, claimed: _Claimed) -> tuple[bool, bool, str | None]:
     """Deliver one claimed notification: (delivered, worth retrying, error)."""
     delivery = Delivery(
         event=decode(claimed.payload),
@@ -486,17 +346,17 @@ def _by_timeout(records: Sequence[AuditRecord], tool_call_id: str) -> bool:
     return any(r.tool_call_id == tool_call_id and r.source == "timeout" for r in records)
 
 
-def _close_all(s: _Settings) -> None:
+def _close_all(s: Settings) -> None:
     for channel in s.channels.values():
         channel.close()
 
 
-def _renew_step(db: SyncDb | AsyncDb, s: _Settings, owner: str) -> tuple[Step, ...]:
+def _renew_step(db: SyncDb | AsyncDb, s: Settings, owner: str) -> tuple[Step, ...]:
     until = clock.timestamp() + s.lease.total_seconds()
     return (Step(db.dialect.renew(), (until, owner)),)
 
 
-def _renew(db: SyncDb, s: _Settings, owner: str) -> None:
+def _renew(db: SyncDb, s: Settings, owner: str) -> None:
     db.run(_renew_step(db, s, owner))
 
 
@@ -541,7 +401,7 @@ def _sync_timed_out(graph: Pregel[Any, Any, Any, Any], op: _TimedOut) -> bool:
         return False
 
 
-async def _renew_forever(db: AsyncDb, s: _Settings, owner: str) -> None:
+async def _renew_forever(db: AsyncDb, s: Settings, owner: str) -> None:
     every = max(s.lease.total_seconds() / 3, 0.01)
     while True:
         await asyncio.sleep(every)
@@ -594,42 +454,3 @@ async def asweep(
     finally:
         await asyncio.to_thread(pool.shutdown)
         await asyncio.to_thread(_close_all, s)
-
-
-# -- what failed -------------------------------------------------------------------------
-
-
-def _saver_of(graph_or_saver: object) -> Any:
-    saver = getattr(graph_or_saver, "checkpointer", graph_or_saver)
-    if saver is None or saver is True or not hasattr(saver, "get_tuple"):
-        raise InvalidChannelError(
-            f"{graph_or_saver!r} is neither a compiled graph with a checkpointer nor a "
-            "checkpointer (e.g. SqliteSaver, PostgresSaver)."
-        )
-    return saver
-
-
-def _reasons(rows: Sequence[tuple[Any, ...]]) -> dict[str, str]:
-    reasons: dict[str, list[str]] = {}
-    for interrupt_id, event, channel, attempts, error in rows:
-        tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
-        reasons.setdefault(str(interrupt_id), []).append(
-            f"{event} via {str(channel).split(':', 1)[0]}: {error} ({tries})"
-        )
-    return {k: "; ".join(v) for k, v in reasons.items()}
-
-
-def failed_deliveries(graph_or_saver: object) -> dict[str, str]:
-    """Why notifications about still-open requests failed for good: interrupt id -> reason.
-
-    For the inbox's and the web reviewer's "notification failed" column. Requests that
-    are answered since are not listed.
-    """
-    db = db_for(_saver_of(graph_or_saver))
-    return _reasons(db.run((Step(db.dialect.failed()),)))
-
-
-async def afailed_deliveries(graph_or_saver: object) -> dict[str, str]:
-    """Async twin of `failed_deliveries`."""
-    db = await adb_for(_saver_of(graph_or_saver))
-    return _reasons(await db.run((Step(db.dialect.failed()),)))
