@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 import langgraph_hitl
+import langgraph_hitl.notify
 import langgraph_hitl.testing
 import langgraph_hitl.web
 
@@ -62,8 +63,10 @@ PUBLIC = {
         "CheckpointerRequiredError",
         "DatabaseURLError",
         "DatabaseUnavailableError",
+        "DeliveryError",
         "FieldError",
         "HITLError",
+        "InvalidChannelError",
         "InvalidResumeError",
         "NoPendingInterruptError",
         "ParallelToolCallsError",
@@ -90,6 +93,30 @@ PUBLIC = {
         "use_clock",
     },
     langgraph_hitl.web: {"LOOPBACK_HOSTS", "create_app"},
+    langgraph_hitl.notify: {
+        "Channel",
+        "Delivery",
+        "DeliveryError",
+        "Email",
+        "EventName",
+        "InvalidChannelError",
+        "NotificationEvent",
+        "Outcome",
+        "OutcomeStatus",
+        "SIGNATURE_HEADER",
+        "Slack",
+        "SweepOptions",
+        "SweepResult",
+        "TIMESTAMP_HEADER",
+        "Webhook",
+        "afailed_deliveries",
+        "asweep",
+        "failed_deliveries",
+        "idempotency_key",
+        "sign",
+        "sweep",
+        "verify_signature",
+    },
 }
 
 
@@ -114,7 +141,9 @@ def test_every_error_is_an_hitl_error_and_a_builtin() -> None:
     assert len(errors) >= 12
     for error in errors:
         assert issubclass(error, langgraph_hitl.HITLError)
-        assert issubclass(error, (ValueError, TypeError, RuntimeError, LookupError)), error
+        assert issubclass(error, (ValueError, TypeError, RuntimeError, LookupError, ImportError)), (
+            error
+        )
     assert langgraph_hitl._errors.__doc__ is not None
     for error in errors:
         assert error.__name__ in langgraph_hitl._errors.__doc__, f"{error} not in the tree"

@@ -1,9 +1,10 @@
 """The `langgraph-hitl` command line (also `python -m langgraph_hitl`).
 
 Subcommands: `demo` (the offline tutorial), `inbox`, `review` and `expire` (the terminal
-reviewer, in `_terminal.py`), `serve` (the web reviewer, in `web/`) and `token` (a new
-reviewer token). Each has one `_add_<name>` function that declares its options and one
-`_<name>` function that runs it.
+reviewer, in `_terminal.py`), `serve` (the web reviewer, in `web/`), `token` (a new
+reviewer token) and `notify` (notifications of waiting requests, in `notify/_command.py`).
+Each has one `_add_<name>` function that declares its options and one `_<name>` function
+that runs it.
 
 Errors are one line on stderr, never a traceback (`--debug` shows it). Exit codes: 0 when
 the command ran; 2 when the command line is refused (a bad argument, a `--db` that names
@@ -261,6 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for add in (_add_demo, _add_inbox, _add_review, _add_expire, _add_serve, _add_token):
         add(sub)
+    from .notify._command import add_parser as add_notify
+
+    add_notify(sub, _graph_args)
     # Named in the one-line error when no command is given (argparse would say "command").
     sub.metavar = "{" + ",".join(sub.choices) + "}"
     return parser

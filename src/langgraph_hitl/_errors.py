@@ -15,6 +15,8 @@ HITLError                         base of every error this library raises
 ├── DatabaseURLError              (ValueError)   a database URL or path that names no database
 ├── DatabaseUnavailableError      (RuntimeError) a database that cannot be reached or opened
 ├── ReviewersConfigError          (ValueError)   a bad reviewers mapping or file (web reviewer)
+├── InvalidChannelError           (ValueError)   a notification channel set up with bad values
+├── DeliveryError                 (RuntimeError) a notification the receiver did not accept
 ├── ScriptExhaustedError          (RuntimeError) testing kit: the scripted model ran out
 ├── SwallowedInterruptError       (RuntimeError) testing kit: user code caught an interrupt
 └── UpstreamChangedError          (ImportError)  a LangGraph/pydantic private detail changed
@@ -40,8 +42,10 @@ __all__ = [
     "CheckpointerRequiredError",
     "DatabaseURLError",
     "DatabaseUnavailableError",
+    "DeliveryError",
     "FieldError",
     "HITLError",
+    "InvalidChannelError",
     "InvalidResumeError",
     "NoPendingInterruptError",
     "ParallelToolCallsError",
@@ -214,3 +218,19 @@ class ReviewersConfigError(HITLError, ValueError):
 
     Messages name the reviewer, never the token.
     """
+
+
+class InvalidChannelError(HITLError, ValueError):
+    """A notification channel (`notify.Webhook`, `Email`, `Slack`) got a value it cannot use."""
+
+
+class DeliveryError(HITLError, RuntimeError):
+    """A notification was not accepted by its receiver (raised by a channel's `deliver`).
+
+    The sweep records it and, when `retryable`, tries again on a later sweep.
+    """
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable: bool = retryable
+        """Whether a later attempt may succeed (a timeout, a 5xx); False for e.g. a 404."""

@@ -61,6 +61,9 @@ if TYPE_CHECKING:
     from langgraph._internal._typing import StateLike
     from langgraph.pregel import Pregel
     from langgraph.types import Command, GraphOutput, Interrupt
+    from typing_extensions import Unpack
+
+    from .notify import Channel, SweepOptions, SweepResult
 
 __all__ = ["Inbox", "ProgressCallback", "checkpoint_time"]
 
@@ -568,3 +571,33 @@ class Inbox(Generic[OutputT]):
         if failed:
             raise failed[0]
         return done
+
+    # -- notifications (langgraph_hitl.notify) -------------------------------------------
+
+    def notify(
+        self,
+        channels: Sequence[Channel],
+        *,
+        remind_before: timedelta | None = None,
+        **options: Unpack[SweepOptions],
+    ) -> SweepResult:
+        """One notification sweep: tell `channels` what waits, each event once.
+
+        See `langgraph_hitl.notify` (and docs/notifications.md) for the events, retries
+        and the options (`link_base`, `max_attempts`, `backoff`, `concurrency`, `lease`).
+        """
+        from .notify._sweep import sweep
+
+        return sweep(self, channels, remind_before=remind_before, **options)
+
+    async def anotify(
+        self,
+        channels: Sequence[Channel],
+        *,
+        remind_before: timedelta | None = None,
+        **options: Unpack[SweepOptions],
+    ) -> SweepResult:
+        """Async twin of `notify`."""
+        from .notify._sweep import asweep
+
+        return await asweep(self, channels, remind_before=remind_before, **options)

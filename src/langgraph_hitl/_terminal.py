@@ -22,6 +22,7 @@ from ._checkpointers import open_checkpointer
 from ._display import HIDDEN_WARNING, has_hidden, visible
 from ._graphref import load_graph
 from ._inbox import Inbox
+from .notify import failed_deliveries
 
 if TYPE_CHECKING:
     import argparse
@@ -159,9 +160,14 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
-def _table(items: Sequence[PendingInterrupt], now: datetime, width: int) -> list[str]:
-    head = ("THREAD", "AGE", "EXPIRES", "TYPE", "TOOL / QUERY", "ARGS")
-    rows = [
+def _table(
+    items: Sequence[PendingInterrupt],
+    now: datetime,
+    width: int,
+    failed: Mapping[str, str] | None = None,
+) -> list[str]:
+    head: tuple[str, ...] = ("THREAD", "AGE", "EXPIRES", "TYPE", "TOOL / QUERY", "ARGS")
+    rows: list[tuple[str, ...]] = [
         tuple(
             visible(cell)
             for cell in (
@@ -175,7 +181,11 @@ def _table(items: Sequence[PendingInterrupt], now: datetime, width: int) -> list
         )
         for item in items
     ]
-    caps = (40, 8, 20, 20, 40)
+    caps: tuple[int, ...] = (40, 8, 20, 20, 40)
+    if failed:  # some request's notification failed for good (langgraph_hitl.notify)
+        head, caps = (*head[:3], "NOTIFY", *head[3:]), (*caps[:3], 6, *caps[3:])
+        marks = ["failed" if item.id in failed else "-" for item in items]
+        rows = [(*r[:3], mark, *r[3:]) for r, mark in zip(rows, marks, strict=True)]
     widths = [min(max(len(head[c]), *(len(r[c]) for r in rows)), caps[c]) for c in range(len(caps))]
     rest = max(width - sum(widths) - 2 * len(widths), 20)
     lines = []
@@ -197,7 +207,7 @@ def hidden(item: PendingInterrupt) -> bool:
     return has_hidden([item.value, item.thread_id])
 
 
-def _as_json(item: PendingInterrupt) -> str:
+def _as_json(item: PendingInterrupt, failed: Mapping[str, str]) -> str:
     return json.dumps(
         {
             "thread_id": item.thread_id,
@@ -211,6 +221,7 @@ def _as_json(item: PendingInterrupt) -> str:
             "value": item.value,
             "response_schema": item.response_schema,
             "hidden_characters": hidden(item),
+            "notification_failed": failed.get(item.id),
         },
         ensure_ascii=False,
         default=str,
@@ -225,18 +236,19 @@ def cmd_inbox(args: argparse.Namespace) -> int:
             items = Inbox(graph).pending(
                 tool=args.tool, type=args.type, thread_id=args.thread, on_progress=progress
             )
+            failed = failed_deliveries(graph)
     finally:
         progress.close()
     shown = items if args.limit is None else items[: args.limit]
     if args.json:
         for item in shown:
-            print(_as_json(item))
+            print(_as_json(item, failed))
         return 0
     if not items:
         print("No pending requests.")
         return 0
     now = clock.now()
-    for line in _table(shown, now, shutil.get_terminal_size((120, 24)).columns):
+    for line in _table(shown, now, shutil.get_terminal_size((120, 24)).columns, failed):
         print(line)
     total = f"{len(shown)} of {len(items)}" if len(shown) < len(items) else f"{len(items)}"
     print(f"\n{total} pending request{'s' if len(items) != 1 else ''}, oldest first.")
