@@ -25,6 +25,7 @@ consumed have been taken back, which leaves the thread in that same state.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -46,6 +47,7 @@ __all__ = [
     "SwallowedInterruptError",
     "TimeoutTooEarlyError",
     "UnknownInterruptError",
+    "exception_group",
 ]
 
 
@@ -175,3 +177,19 @@ class TimeoutTooEarlyError(InvalidResumeError):
     `Inbox.expire(now=...)` with a `now` later than the clock meets it for approvals: it
     skips them, since their tool will not take a timeout decision early.
     """
+
+
+def exception_group(message: str, errors: Sequence[Exception]) -> Exception:
+    """An `ExceptionGroup` of `errors` (the `exceptiongroup` backport's on Python 3.10).
+
+    Raised where one call finishes its work and then reports several failures at once
+    (`Inbox.expire`); `except*` and `exceptiongroup.catch` split it by error type.
+    """
+    if sys.version_info >= (3, 11):
+        import builtins
+
+        return builtins.ExceptionGroup(message, list(errors))
+    from exceptiongroup import ExceptionGroup as Backport  # type: ignore[import-not-found,unused-ignore]
+
+    group: Exception = Backport(message, list(errors))
+    return group
