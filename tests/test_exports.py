@@ -48,6 +48,7 @@ PUBLIC = {
         "PendingInterrupt",
         "apending_interrupts",
         "aresume",
+        "aresume_command",
         "pending_interrupts",
         "resume",
         "resume_command",
