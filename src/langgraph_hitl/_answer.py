@@ -67,7 +67,7 @@ try:  # Private in LangGraph: the task id of writes that are input to a step (a 
 except ImportError:  # pragma: no cover - pinned by tests/test_traps.py
     NULL_TASK_ID = "00000000-0000-0000-0000-000000000000"
 
-__all__ = ["DEFAULT_LEASE", "answer_plan", "arun", "run", "send_plan"]
+__all__ = ["DEFAULT_LEASE", "NULL_TASK_ID", "answer_plan", "arun", "run", "send_plan"]
 
 logger = logging.getLogger("langgraph_hitl")
 
