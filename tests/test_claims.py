@@ -197,9 +197,9 @@ def test_a_renewal_that_fails_is_logged(tmp_path: Any, caplog: pytest.LogCapture
         lease = Lease("t", "me", 30, until)
         with sqlite3.connect(path) as other:
             other.execute("DROP TABLE hitl_claims")  # every renewal now raises
-        heartbeat = Heartbeat(claims, lease)
+        heartbeat = Heartbeat.shared()
         with caplog.at_level(logging.WARNING, logger="langgraph_hitl"):
-            heartbeat.start()
+            heartbeat.add(claims, lease)
             try:
                 clock.advance(timedelta(seconds=10))
                 deadline = time.monotonic() + 60
@@ -207,7 +207,7 @@ def test_a_renewal_that_fails_is_logged(tmp_path: Any, caplog: pytest.LogCapture
                     assert time.monotonic() < deadline, "the heartbeat never tried to renew"
                     threading.Event().wait(0.01)
             finally:
-                heartbeat.stop()
+                heartbeat.remove(lease)
 
     assert not lease.lost  # not known to be lost: the fence asks the store again
     (record,) = [r for r in caplog.records if "Could not renew" in r.getMessage()]

@@ -373,7 +373,6 @@ class _Sync:
         self.graph = graph
         self.saver: Any = graph.checkpointer
         self._claims: Claims | None = None
-        self._heartbeat: Heartbeat | None = None
 
     @property
     def claims(self) -> Claims:
@@ -400,12 +399,10 @@ class _Sync:
             lease = effect.lease
             return self.claims.renew(lease.thread_id, lease.owner, lease.seconds)
         if isinstance(effect, Beat):
-            self._heartbeat = Heartbeat(self.claims, effect.lease)
-            self._heartbeat.start()
+            Heartbeat.shared().add(self.claims, effect.lease)
             return None
         assert isinstance(effect, Unclaim)
-        if self._heartbeat is not None:
-            self._heartbeat.stop()
+        Heartbeat.shared().remove(effect.lease)
         try:
             self.claims.release(effect.lease.thread_id, effect.lease.owner)
         except Exception as exc:
@@ -454,6 +451,7 @@ class _Async:
             self._heartbeat = asyncio.create_task(arenew_forever(claims, effect.lease))
             return None
         assert isinstance(effect, Unclaim)
+        effect.lease.stopped = True
         if self._heartbeat is not None:
             self._heartbeat.cancel()
             await asyncio.gather(self._heartbeat, return_exceptions=True)

@@ -373,6 +373,8 @@ class Lease:
     """Renewals in a row that raised (the store may or may not still hold the claim)."""
     lost: bool = False
     """A renewal found the claim gone: someone else may hold the thread now."""
+    stopped: bool = False
+    """The answer is done: the claim is being released, renewals stop."""
 
     @property
     def every(self) -> float:
@@ -381,6 +383,8 @@ class Lease:
 
     def renewed(self, until: float | None) -> None:
         """Record a renewal's outcome (None: the claim was gone)."""
+        if self.stopped:
+            return
         if until is None:
             self.lost = True
             logger.warning(
@@ -395,6 +399,8 @@ class Lease:
 
     def failure(self, exc: BaseException) -> None:
         """Record a renewal that raised."""
+        if self.stopped:
+            return
         self.failed += 1
         logger.warning(
             "Could not renew the claim on thread %r (owner %s; lease held until %.3f): %r. "
@@ -408,45 +414,70 @@ class Lease:
 
     def due(self) -> bool:
         """Whether a renewal is due (a third of the lease since the last one)."""
-        return not self.lost and clock.timestamp() >= self.until - 2 * self.every
-
-
-def _beat(lease: Lease, renew: Callable[[str, str, float], float | None]) -> None:
-    try:
-        lease.renewed(renew(lease.thread_id, lease.owner, lease.seconds))
-    except Exception as exc:
-        lease.failure(exc)
+        return not (self.lost or self.stopped) and clock.timestamp() >= self.until - 2 * self.every
 
 
 class Heartbeat:
-    """Renews a claim every third of its lease while an answer runs, in a thread."""
+    """Renews the claims this process holds, each every third of its lease, in one thread.
 
-    def __init__(self, claims: Claims, lease: Lease) -> None:
-        self._claims = claims
-        self._lease = lease
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="langgraph-hitl-claim", daemon=True)
+    One daemon thread for the whole process, started with the first claim: starting a
+    thread per answer would cost more than the claim itself. It wakes every `POLL` real
+    seconds to read the library clock, so a test's `FakeClock` drives the renewals as the
+    real clock does. Renewals run one after the other; each lease leaves two thirds of
+    itself for the ones ahead.
+    """
 
-    def _run(self) -> None:
-        # Woken every POLL real seconds to read the library clock, so a test's FakeClock
-        # drives the renewals as the real clock does.
-        while not self._stop.wait(min(POLL, self._lease.every)) and not self._lease.lost:
-            if self._lease.due():
-                _beat(self._lease, self._claims.renew)
+    _shared: Heartbeat | None = None
+    _made = threading.Lock()
 
-    def start(self) -> None:
-        """Start renewing."""
+    def __init__(self) -> None:
+        self._leases: dict[int, tuple[Claims, Lease]] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="langgraph-hitl-claims", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
-        """Stop renewing (the claim is about to be released)."""
-        self._stop.set()
-        self._thread.join()
+    @classmethod
+    def shared(cls) -> Heartbeat:
+        """The process's heartbeat."""
+        with cls._made:
+            if cls._shared is None:
+                cls._shared = cls()
+            return cls._shared
+
+    def add(self, claims: Claims, lease: Lease) -> None:
+        """Start renewing `lease` in `claims`."""
+        with self._lock:
+            self._leases[id(lease)] = (claims, lease)
+        self._wake.set()
+
+    def remove(self, lease: Lease) -> None:
+        """Stop renewing `lease` (its claim is about to be released)."""
+        lease.stopped = True  # a renewal still running must not report the release as a loss
+        with self._lock:
+            self._leases.pop(id(lease), None)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                live = list(self._leases.values())
+            if not live:
+                self._wake.wait()
+                self._wake.clear()
+                continue
+            self._wake.wait(POLL)
+            self._wake.clear()
+            for claims, lease in live:
+                if lease.due():
+                    try:
+                        lease.renewed(claims.renew(lease.thread_id, lease.owner, lease.seconds))
+                    except Exception as exc:
+                        lease.failure(exc)
 
 
 async def arenew_forever(claims: AsyncClaims, lease: Lease) -> None:
-    """The async heartbeat: run it as a task, cancel it when the answer is done."""
-    while not lease.lost:
+    """The async heartbeat of one claim: run it as a task, cancel it when the answer is done."""
+    while not (lease.lost or lease.stopped):
         await asyncio.sleep(min(POLL, lease.every))
         if lease.due():
             try:
