@@ -53,6 +53,8 @@ logger = logging.getLogger("langgraph_hitl")
 
 POLL = 0.25
 """Real seconds between two looks of a heartbeat at the library clock."""
+IDLE = 1.0
+"""Real seconds the heartbeat naps while this process holds no claim."""
 
 SQLITE_TABLE = (
     "CREATE TABLE IF NOT EXISTS hitl_claims (thread_id TEXT NOT NULL, interrupt_id TEXT NOT NULL, "
@@ -449,7 +451,10 @@ class Heartbeat:
         """Start renewing `lease` in `claims`."""
         with self._lock:
             self._leases[id(lease)] = (claims, lease)
-        self._wake.set()
+        if lease.every < IDLE:
+            # Only a lease shorter than the idle nap needs the thread woken now; waking it
+            # for every answer would cost each answer a thread switch.
+            self._wake.set()
 
     def remove(self, lease: Lease) -> None:
         """Stop renewing `lease` (its claim is about to be released)."""
@@ -461,11 +466,8 @@ class Heartbeat:
         while True:
             with self._lock:
                 live = list(self._leases.values())
-            if not live:
-                self._wake.wait()
-                self._wake.clear()
-                continue
-            self._wake.wait(POLL)
+            nap = min([POLL if live else IDLE, *(lease.every for _, lease in live)])
+            self._wake.wait(nap)
             self._wake.clear()
             for claims, lease in live:
                 if lease.due():
