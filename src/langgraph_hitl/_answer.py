@@ -20,6 +20,7 @@ released whatever happens.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Generator, Mapping, Sequence
@@ -48,8 +49,6 @@ from ._pending import aread_wait, latest, read_wait
 from ._rollback import CONTROL, atake_back, take_back
 
 if TYPE_CHECKING:
-    import asyncio
-
     from langchain_core.runnables import RunnableConfig
     from langgraph.checkpoint.base import CheckpointTuple
     from langgraph.pregel import Pregel
@@ -427,8 +426,6 @@ class _Async:
         return self._claims
 
     async def do(self, effect: Effect) -> Any:
-        import asyncio
-
         if isinstance(effect, Read):
             return await aread_wait(self.graph, effect.config)
         if isinstance(effect, Load):

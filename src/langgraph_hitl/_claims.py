@@ -39,6 +39,7 @@ __all__ = [
     "Claims",
     "Heartbeat",
     "Holder",
+    "Inline",
     "Lease",
     "PostgresClaims",
     "ProcessClaims",
@@ -338,6 +339,28 @@ class AsyncPostgresClaims:
         async with self._cursor() as cur:
             await cur.execute(_PG_HOLDER, (thread_id, clock.timestamp()))
             return _holder(await cur.fetchone())
+
+
+class Inline:
+    """In-process claims used from async code: their steps never block, so no thread hop."""
+
+    def __init__(self, sync: ProcessClaims) -> None:
+        self.sync = sync
+
+    async def setup(self) -> None:
+        pass
+
+    async def claim(self, thread_id: str, owner: str, lease: float) -> float | None:
+        return self.sync.claim(thread_id, owner, lease)
+
+    async def renew(self, thread_id: str, owner: str, lease: float) -> float | None:
+        return self.sync.renew(thread_id, owner, lease)
+
+    async def release(self, thread_id: str, owner: str) -> None:
+        self.sync.release(thread_id, owner)
+
+    async def holder(self, thread_id: str) -> Holder | None:
+        return self.sync.holder(thread_id)
 
 
 class Threaded:

@@ -130,9 +130,9 @@ class Inbox(Generic[OutputT]):
 
     Args:
         graph: A compiled graph with a checkpointer (the same code every process runs).
-        lease: How long a reviewer's claim on a request lasts without renewal. A claim is
-            renewed while its answer runs, so a reviewer that died while answering blocks
-            that request no longer than this.
+        lease: How long a reviewer's claim on a request's thread lasts without renewal. A
+            claim is renewed while its answer runs, so a reviewer that died while answering
+            blocks that thread no longer than this.
     """
 
     def __init__(

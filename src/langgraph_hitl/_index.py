@@ -38,7 +38,9 @@ from ._claims import (
     AsyncClaims,
     AsyncPostgresClaims,
     Claims,
+    Inline,
     PostgresClaims,
+    ProcessClaims,
     SqliteClaims,
     Threaded,
     process_claims,
@@ -385,7 +387,10 @@ class AsyncBackend:
 
     def __init__(self, saver: BaseCheckpointSaver[Any]) -> None:
         self.saver = saver
-        self.claims: AsyncClaims = Threaded(backend_for(saver).claims)
+        sync = backend_for(saver).claims
+        self.claims: AsyncClaims = (
+            Inline(sync) if isinstance(sync, ProcessClaims) else Threaded(sync)
+        )
         self._claims_ready = False
         self._alock: asyncio.Lock | None = None
 
