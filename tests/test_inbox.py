@@ -785,6 +785,24 @@ async def test_async_expire(async_checkpointer: BaseCheckpointSaver[Any]) -> Non
     assert [i.thread_id for i in await inbox.apending()] == [threads[1]]
 
 
+async def test_async_expire_raises_every_failure_after_the_sweep(
+    async_checkpointer: BaseCheckpointSaver[Any],
+) -> None:
+    graph = _deadlines(async_checkpointer)
+    broken, fine = _new_thread(), _new_thread()
+    await graph.ainvoke({"timeout": 0, "answer": "", "broken": True}, _config(broken))
+    await graph.ainvoke({"timeout": 0, "answer": ""}, _config(fine))
+    inbox = Inbox(graph)
+
+    with pytest.raises(Exception, match="1 of 2 overdue requests") as caught:
+        await inbox.aexpire()
+
+    assert caught.group_contains(InvalidResumeError)
+    state = await graph.aget_state(_config(fine))
+    assert state.values["answer"] == "no answer in time"
+    assert [i.thread_id for i in await inbox.apending()] == [broken]
+
+
 @pytest.mark.parametrize(
     ("value", "schema"),
     [
