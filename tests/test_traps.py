@@ -405,3 +405,33 @@ def test_the_null_task_id_is_langgraphs() -> None:
     from langgraph._internal._constants import NULL_TASK_ID as langgraphs
 
     assert langgraphs == NULL_TASK_ID
+
+
+def test_a_web_answer_after_a_refused_raw_command_is_judged_on_its_own(
+    checkpointer: BaseCheckpointSaver[Any],
+) -> None:
+    from starlette.testclient import TestClient
+    from web_support import Ledger, agent, pay, start
+    from web_support import config as thread_config
+
+    from langgraph_hitl.web import create_app
+
+    ledger = Ledger()
+    graph = agent(checkpointer, [pay()], ledger=ledger)
+    item = start(graph, "t-1")
+    with pytest.raises(ValidationError, match="'maybe'"):  # a decision the tool does not know
+        graph.invoke(Command(resume={"type": "maybe"}), thread_config("t-1"))
+    assert _stale_resume(checkpointer, thread_config("t-1")) == [{"type": "maybe"}]
+    assert pending_interrupts(graph, thread_config("t-1")) == [item]
+
+    with TestClient(create_app(graph), base_url="http://127.0.0.1") as client:
+        url = "/api/threads/t-1/resume"
+        unknown = client.post(url, json={"interrupt_id": "3" * 32, "answer": {"type": "approve"}})
+        accepted = client.post(url, json={"interrupt_id": item.id, "answer": {"type": "approve"}})
+
+    assert unknown.status_code == 404, unknown.text
+    assert unknown.json()["error"] == "unknown_interrupt"
+    assert "3" * 32 in unknown.json()["message"]
+    assert accepted.status_code == 200, accepted.text
+    assert ledger.paid == [{"invoice_id": "INV-1", "amount": 120.0}]
+    assert pending_interrupts(graph, thread_config("t-1")) == []
