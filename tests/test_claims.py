@@ -247,3 +247,19 @@ async def test_aresume_command_builds_what_resume_command_builds(
     if isinstance(async_checkpointer, InMemorySaver):
         assert resume_command(graph, config, "yes").resume == command.resume
     assert effects == []  # built, not sent
+
+
+def test_a_release_also_drops_the_threads_lapsed_rows(tmp_path: Any) -> None:
+    path = str(tmp_path / "claims.db")
+    claims = SqliteClaims(path)
+    claims.setup()
+    with sqlite3.connect(path) as old:  # a per-request row, as earlier versions wrote them
+        old.execute("INSERT INTO hitl_claims VALUES ('t', ?, 'old', 1.0)", ("a" * 32,))
+        old.execute("INSERT INTO hitl_claims VALUES ('other', ?, 'old', 1.0)", ("b" * 32,))
+
+    assert claims.claim("t", "me", 30) is not None
+    claims.release("t", "me")
+
+    with sqlite3.connect(path) as check:
+        rows = check.execute("SELECT thread_id FROM hitl_claims").fetchall()
+    assert rows == [("other",)]  # another thread's rows are its own claimer's to drop

@@ -82,7 +82,8 @@ _SQLITE_RENEW = (
     "UPDATE hitl_claims SET expires_at = ? "
     "WHERE thread_id = ? AND interrupt_id = '' AND owner = ? AND expires_at > ?"
 )
-_SQLITE_RELEASE = "DELETE FROM hitl_claims WHERE thread_id = ? AND owner = ?"
+# Also drops the thread's lapsed rows, such as the per-request rows of earlier versions.
+_SQLITE_RELEASE = "DELETE FROM hitl_claims WHERE thread_id = ? AND (owner = ? OR expires_at <= ?)"
 _SQLITE_HOLDER = (
     "SELECT owner, expires_at FROM hitl_claims "
     "WHERE thread_id = ? AND interrupt_id = '' AND expires_at > ?"
@@ -97,7 +98,7 @@ _PG_RENEW = (
     "UPDATE hitl_claims SET expires_at = %s "
     "WHERE thread_id = %s AND interrupt_id = '' AND owner = %s AND expires_at > %s RETURNING owner"
 )
-_PG_RELEASE = "DELETE FROM hitl_claims WHERE thread_id = %s AND owner = %s"
+_PG_RELEASE = "DELETE FROM hitl_claims WHERE thread_id = %s AND (owner = %s OR expires_at <= %s)"
 _PG_HOLDER = (
     "SELECT owner, expires_at FROM hitl_claims "
     "WHERE thread_id = %s AND interrupt_id = '' AND expires_at > %s"
@@ -254,7 +255,7 @@ class SqliteClaims:
         return now + lease if done else None
 
     def release(self, thread_id: str, owner: str) -> None:
-        self._run(_SQLITE_RELEASE, (thread_id, owner))
+        self._run(_SQLITE_RELEASE, (thread_id, owner, clock.timestamp()))
 
     def holder(self, thread_id: str) -> Holder | None:
         with self._lock:
@@ -300,7 +301,7 @@ class PostgresClaims:
 
     def release(self, thread_id: str, owner: str) -> None:
         with self._cursor() as cur:
-            cur.execute(_PG_RELEASE, (thread_id, owner))
+            cur.execute(_PG_RELEASE, (thread_id, owner, clock.timestamp()))
 
     def holder(self, thread_id: str) -> Holder | None:
         with self._cursor() as cur:
@@ -333,7 +334,7 @@ class AsyncPostgresClaims:
 
     async def release(self, thread_id: str, owner: str) -> None:
         async with self._cursor() as cur:
-            await cur.execute(_PG_RELEASE, (thread_id, owner))
+            await cur.execute(_PG_RELEASE, (thread_id, owner, clock.timestamp()))
 
     async def holder(self, thread_id: str) -> Holder | None:
         async with self._cursor() as cur:
