@@ -49,6 +49,7 @@ PUBLIC = {
         "PendingInterrupt",
         "apending_interrupts",
         "aresume",
+        "aresume_command",
         "pending_interrupts",
         "resume",
         "resume_command",

@@ -8,7 +8,9 @@ exactly what LangGraph's own state says.
 
 from __future__ import annotations
 
+import functools
 import operator
+import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -34,17 +36,22 @@ from langgraph_hitl import (
     ResumeFailedError,
     UnknownInterruptError,
     approval_tool,
+    aresume,
     pending_interrupts,
+    resume,
 )
 from langgraph_hitl._inbox import Inbox, checkpoint_time
-from langgraph_hitl.testing import ScriptedChatModel, ai_tool_calls
+from langgraph_hitl.testing import FakeClock, ScriptedChatModel, ai_tool_calls, use_clock
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from langchain_core.runnables import RunnableConfig
     from langgraph.checkpoint.base import BaseCheckpointSaver
     from langgraph.pregel import Pregel
 
     from langgraph_hitl import PendingInterrupt
+    from langgraph_hitl._claims import Claims
 
 Graph = Any  # a compiled graph of any state (`Pregel[...]`)
 
@@ -445,6 +452,12 @@ def test_resume_refuses_a_stale_or_repeated_answer(
         inbox.resume(thread, Approve(), expect_checkpoint=item.checkpoint_id)
 
 
+def _claims(inbox: Inbox[Any]) -> Claims:
+    """The claim store every answer on the inbox's saver goes through."""
+    inbox.pending(limit=1)  # sets the store up
+    return inbox._backend.claims
+
+
 def test_a_claim_held_by_another_reviewer_is_a_conflict(
     checkpointer: BaseCheckpointSaver[Any],
 ) -> None:
@@ -452,14 +465,18 @@ def test_a_claim_held_by_another_reviewer_is_a_conflict(
     (thread,) = _start_mail(graph, ["mail"])
     inbox = Inbox(graph)
     (item,) = inbox.pending()
-    assert inbox._backend.claim(thread, [item.id], "someone-else", 60)
+    claims = _claims(inbox)
+    assert claims.claim(thread, "someone-else", 60) is not None
 
     with pytest.raises(ResumeConflictError, match="Another reviewer"):
         inbox.resume(thread, Approve())
+    # Plain `resume()` on the same saver goes through the same claims.
+    with pytest.raises(ResumeConflictError, match="Another reviewer"):
+        resume(graph, _config(thread), {item.id: Approve()})
 
     (still,) = inbox.pending()
     assert still.version == item.version
-    inbox._backend.release(thread, "someone-else")
+    claims.release(thread, "someone-else")
     inbox.resume(thread, Approve())
     assert inbox.pending() == []
 
@@ -470,13 +487,16 @@ def test_a_dead_reviewers_claim_expires_with_its_lease(
     graph = _mail(checkpointer)
     (thread,) = _start_mail(graph, ["mail"])
     inbox = Inbox(graph)
-    (item,) = inbox.pending()
-    assert inbox._backend.claim(thread, [item.id], "dead-reviewer", 0.2)
-    with pytest.raises(ResumeConflictError):
-        inbox.resume(thread, Approve())
+    claims = _claims(inbox)
+    clock = FakeClock()
+    with use_clock(clock):
+        assert claims.claim(thread, "dead-reviewer", 30) is not None
+        clock.advance(timedelta(seconds=29))
+        with pytest.raises(ResumeConflictError):
+            inbox.resume(thread, Approve())
 
-    time.sleep(0.4)
-    inbox.resume(thread, Approve())
+        clock.advance(timedelta(seconds=1))  # the lease is over: nobody renewed it
+        inbox.resume(thread, Approve())
 
     assert inbox.pending() == []
 
@@ -489,6 +509,7 @@ def test_claims_are_released_after_success_and_failure(
     graph.invoke({"done": ""}, _config(thread))
     inbox = Inbox(graph)
     (item,) = inbox.pending()
+    claims = _claims(inbox)
 
     with pytest.raises(ResumeFailedError):
         inbox.resume(thread, "boom")
@@ -496,26 +517,44 @@ def test_claims_are_released_after_success_and_failure(
     # Taken back: the same request waits again, and nobody holds it.
     (again,) = inbox.pending()
     assert again.id == item.id
-    assert inbox._backend.claim(thread, [item.id], "next-reviewer", 60)
-    inbox._backend.release(thread, "next-reviewer")
+    assert claims.holder(thread) is None
     inbox.resume(thread, "fine")
     assert graph.get_state(_config(thread)).values["done"] == "fine"
-    assert inbox._backend.claim(thread, [item.id], "anyone", 60)
+    assert claims.holder(thread) is None
+
+
+def _poll(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    """Wait for `condition` (another thread's work), checking every few milliseconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        threading.Event().wait(0.01)
+
+
+def _renewed(claims: Claims, thread: str, since: float) -> bool:
+    held = claims.holder(thread)
+    return held is not None and held.until > since
 
 
 def test_a_long_answer_keeps_its_claim(checkpointer: BaseCheckpointSaver[Any]) -> None:
-    """The claim is renewed while the graph runs, so a slow tool outlives the lease."""
-    seen: list[bool] = []
+    """The claim is renewed while the graph runs, so a slow tool outlives its lease."""
+    lease = 30.0
+    seen: list[float | None] = []
     inbox: Inbox[Any]
+    clock = FakeClock()
 
     class State(TypedDict):
         done: str
 
     def slow(state: State) -> dict[str, Any]:
         answer = interrupt({"type": "question"})
-        time.sleep(0.5)  # several leases
-        (item,) = pending_interrupts(graph, _config(thread))
-        seen.append(inbox._backend.claim(thread, [item.id], "intruder", 60))
+        for _ in range(6):  # three leases in all, a half lease at a time
+            held = claims.holder(thread)
+            assert held is not None
+            clock.advance(timedelta(seconds=lease / 2))
+            # The heartbeat renews once a third of the lease has passed on the clock.
+            _poll(functools.partial(_renewed, claims, thread, held.until), "a renewal")
+        seen.append(claims.claim(thread, "intruder", 60))
         return {"done": answer}
 
     builder = StateGraph(State)
@@ -524,11 +563,14 @@ def test_a_long_answer_keeps_its_claim(checkpointer: BaseCheckpointSaver[Any]) -
     graph = builder.compile(checkpointer=checkpointer)
     thread = _new_thread()
     graph.invoke({"done": ""}, _config(thread))
-    inbox = Inbox(graph, lease=timedelta(seconds=0.15))
+    inbox = Inbox(graph, lease=timedelta(seconds=lease))
+    claims = _claims(inbox)
 
-    inbox.resume(thread, "yes")
+    with use_clock(clock):
+        inbox.resume(thread, "yes")
 
-    assert seen == [False]
+    assert seen == [None]
+    assert claims.holder(thread) is None
 
 
 # -- deadlines ---------------------------------------------------------------------------
@@ -621,12 +663,36 @@ def test_one_bad_timeout_answer_does_not_stop_the_sweep(
     graph.invoke({"timeout": 0, "answer": "", "broken": True}, _config(broken))
     (fine,) = _start_deadlines(graph, [0])
     inbox = Inbox(graph)
+    (refused,) = [p for p in inbox.pending() if p.thread_id == broken]
 
-    with pytest.raises(InvalidResumeError):
+    with pytest.raises(Exception, match="1 of 2 overdue requests") as caught:
         inbox.expire()
 
+    # The sweep finished, then raised every failure together, each naming its request.
+    assert type(caught.value).__name__ == "ExceptionGroup"
+    assert caught.group_contains(InvalidResumeError)
+    assert repr(refused.id) in str(caught.value)
     assert graph.get_state(_config(fine)).values["answer"] == "no answer in time"
     assert [i.thread_id for i in inbox.pending()] == [broken]
+
+
+def test_expire_raises_every_failure_of_the_sweep(
+    checkpointer: BaseCheckpointSaver[Any],
+) -> None:
+    graph = _deadlines(checkpointer)
+    broken = [_new_thread() for _ in range(2)]
+    for thread in broken:
+        graph.invoke({"timeout": 0, "answer": "", "broken": True}, _config(thread))
+    (fine,) = _start_deadlines(graph, [0])
+    inbox = Inbox(graph)
+
+    with pytest.raises(Exception, match="2 of 3 overdue requests") as caught:
+        inbox.expire()
+
+    errors = getattr(caught.value, "exceptions", ())
+    assert [type(e) for e in errors] == [InvalidResumeError, InvalidResumeError]
+    assert graph.get_state(_config(fine)).values["answer"] == "no answer in time"
+    assert sorted(str(i.thread_id) for i in inbox.pending()) == sorted(broken)
 
 
 def test_expire_skips_a_request_another_reviewer_holds(
@@ -636,7 +702,7 @@ def test_expire_skips_a_request_another_reviewer_holds(
     (overdue,) = _start_deadlines(graph, [0])
     inbox = Inbox(graph)
     (item,) = inbox.pending()
-    assert inbox._backend.claim(overdue, [item.id], "reviewer", 60)
+    assert _claims(inbox).claim(overdue, "reviewer", 60) is not None
 
     assert inbox.expire() == []
 
@@ -677,15 +743,20 @@ async def test_async_resume_with_claims(async_checkpointer: BaseCheckpointSaver[
     await graph.ainvoke(ask("send_email", to="ada@example.com", subject="Hi"), _config(thread))
     inbox = Inbox(graph)
     (item,) = await inbox.apending()
-    assert await inbox._abackend.claim(thread, [item.id], "someone-else", 60)
+    claims = inbox._abackend.claims
+    assert await claims.claim(thread, "someone-else", 60) is not None
 
     with pytest.raises(ResumeConflictError):
         await inbox.aresume(thread, Approve())
+    with pytest.raises(ResumeConflictError):
+        await aresume(graph, _config(thread), Approve())
 
-    await inbox._abackend.release(thread, "someone-else")
-    assert await inbox._abackend.claim(thread, [item.id], "dead-reviewer", 0.2)
-    time.sleep(0.4)
-    output = await inbox.aresume(thread, Approve())
+    await claims.release(thread, "someone-else")
+    clock = FakeClock()
+    with use_clock(clock):
+        assert await claims.claim(thread, "dead-reviewer", 30) is not None
+        clock.advance(timedelta(seconds=30))
+        output = await inbox.aresume(thread, Approve())
     assert output.interrupts == ()
     messages = output.value["messages"]
     assert isinstance(messages[-2], ToolMessage)
@@ -712,6 +783,24 @@ async def test_async_expire(async_checkpointer: BaseCheckpointSaver[Any]) -> Non
     state = await graph.aget_state(_config(threads[0]))
     assert state.values["answer"] == "no answer in time"
     assert [i.thread_id for i in await inbox.apending()] == [threads[1]]
+
+
+async def test_async_expire_raises_every_failure_after_the_sweep(
+    async_checkpointer: BaseCheckpointSaver[Any],
+) -> None:
+    graph = _deadlines(async_checkpointer)
+    broken, fine = _new_thread(), _new_thread()
+    await graph.ainvoke({"timeout": 0, "answer": "", "broken": True}, _config(broken))
+    await graph.ainvoke({"timeout": 0, "answer": ""}, _config(fine))
+    inbox = Inbox(graph)
+
+    with pytest.raises(Exception, match="1 of 2 overdue requests") as caught:
+        await inbox.aexpire()
+
+    assert caught.group_contains(InvalidResumeError)
+    state = await graph.aget_state(_config(fine))
+    assert state.values["answer"] == "no answer in time"
+    assert [i.thread_id for i in await inbox.apending()] == [broken]
 
 
 @pytest.mark.parametrize(

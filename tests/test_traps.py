@@ -1,4 +1,4 @@
-"""The traps of LangGraph's resume path, one test each (issue 4).
+"""The traps of LangGraph's resume path, one test each (issues 4 and 10).
 
 Each test shows the trap with plain LangGraph first, asserting the bad behaviour a user
 meets today, then runs the same graph through this library's helpers and asserts the clear
@@ -13,12 +13,15 @@ from collections import Counter
 from typing import TYPE_CHECKING, Annotated, Any
 
 import pytest
+from langgraph.checkpoint.serde.types import RESUME
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, interrupt
+from pydantic import BaseModel, ConfigDict, ValidationError
 from typing_extensions import TypedDict
 
 from langgraph_hitl import (
     AmbiguousResumeError,
+    Inbox,
     InvalidResumeError,
     NoPendingInterruptError,
     ResumeConflictError,
@@ -27,6 +30,7 @@ from langgraph_hitl import (
     pending_interrupts,
     resume,
 )
+from langgraph_hitl._answer import NULL_TASK_ID
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -298,3 +302,136 @@ def test_trap_interrupts_in_subgraphs_and_parallel_branches_are_easy_to_miss(
         ("legal", "signed"),
         ("security", "ok"),
     ]
+
+
+class Choice(BaseModel):
+    """A strict answer LangGraph itself validates (a pydantic `response_schema`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    choice: str
+
+
+def _two_questions(checkpointer: BaseCheckpointSaver[Any]) -> Graph:
+    """One node: a question LangGraph validates, then a free-form one."""
+
+    def ask(state: Log) -> dict[str, Any]:
+        picked = interrupt({"q": "Which?"}, response_schema=Choice)
+        why = interrupt({"q": "Why?"})
+        return {"log": [picked.choice, why]}
+
+    return (
+        StateGraph(Log)
+        .add_node("ask", ask)
+        .add_edge(START, "ask")
+        .compile(checkpointer=checkpointer)
+    )
+
+
+def _stale_resume(checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig) -> list[Any]:
+    """The bare answers LangGraph keeps as input of the thread's latest step."""
+    saved = checkpointer.get_tuple(config)
+    assert saved is not None
+    return [
+        value
+        for task_id, channel, value in saved.pending_writes or []
+        if task_id == NULL_TASK_ID and channel == RESUME and value is not None
+    ]
+
+
+def test_trap_a_refused_raw_command_is_kept_and_answers_the_next_question(
+    checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
+) -> None:
+    graph = _two_questions(checkpointer)
+
+    # Plain LangGraph: the refused bare answer is saved before the node refuses it...
+    plain = _thread(config, "plain")
+    graph.invoke({"log": []}, plain)
+    with pytest.raises(ValidationError):
+        graph.invoke(Command(resume={"choice": 3}), plain)
+    assert _stale_resume(checkpointer, plain) == [{"choice": 3}]
+    # ...so continuing the thread fails with it again,
+    with pytest.raises(ValidationError):
+        graph.invoke(None, plain)
+    # ...and once the first question is answered, it answers the second one.
+    (first,) = graph.get_state(plain).interrupts
+    done = graph.invoke(Command(resume={first.id: {"choice": "tea"}}), plain, version="v2")
+    assert done.value == {"log": ["tea", {"choice": 3}]}
+
+    # This library: after the same refusal, what waits is unchanged, each answer is
+    # judged on its own input, and an accepted one runs with the stale write gone.
+    graph.invoke({"log": []}, config)
+    before = _seen(graph, config)
+    with pytest.raises(ValidationError):
+        graph.invoke(Command(resume={"choice": 3}), config)
+    assert _seen(graph, config)[:2] == before[:2]
+    (request,) = pending_interrupts(graph, config)
+    with pytest.raises(UnknownInterruptError, match="1" * 32) as unknown:
+        resume(graph, config, {"1" * 32: {"choice": "tea"}})
+    assert unknown.value.unknown == ("1" * 32,)
+    with pytest.raises(InvalidResumeError, match="choice"):
+        resume(graph, config, {"choice": ["not", "a", "string"]})
+    assert pending_interrupts(graph, config) == [request]
+
+    asked = resume(graph, config, {"choice": "tea"})
+
+    assert _stale_resume(checkpointer, config) == []
+    (why,) = asked.interrupts
+    assert why.value == {"q": "Why?"}  # asked, not answered by the stale write
+    assert resume(graph, config, "thirsty").value == {"log": ["tea", "thirsty"]}
+
+
+def test_an_inbox_answer_after_a_refused_raw_command_applies_cleanly(
+    checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
+) -> None:
+    graph = _two_questions(checkpointer)
+    graph.invoke({"log": []}, config)
+    with pytest.raises(ValidationError):
+        graph.invoke(Command(resume={"choice": 3}), config)
+    inbox = Inbox(graph)
+    thread = str(config["configurable"]["thread_id"])
+    (item,) = inbox.pending()
+
+    with pytest.raises(UnknownInterruptError, match="2" * 32):
+        inbox.resume(thread, {"2" * 32: {"choice": "tea"}})
+    asked = inbox.resume(thread, {item.id: {"choice": "tea"}})
+
+    assert [i.value for i in asked.interrupts] == [{"q": "Why?"}]
+    assert _stale_resume(checkpointer, config) == []
+
+
+def test_the_null_task_id_is_langgraphs() -> None:
+    # The id LangGraph gives the writes of a `Command`; the stale-answer cleanup uses it.
+    from langgraph._internal._constants import NULL_TASK_ID as langgraphs
+
+    assert langgraphs == NULL_TASK_ID
+
+
+def test_a_web_answer_after_a_refused_raw_command_is_judged_on_its_own(
+    checkpointer: BaseCheckpointSaver[Any],
+) -> None:
+    from starlette.testclient import TestClient
+    from web_support import Ledger, agent, pay, start
+    from web_support import config as thread_config
+
+    from langgraph_hitl.web import create_app
+
+    ledger = Ledger()
+    graph = agent(checkpointer, [pay()], ledger=ledger)
+    item = start(graph, "t-1")
+    with pytest.raises(ValidationError, match="'maybe'"):  # a decision the tool does not know
+        graph.invoke(Command(resume={"type": "maybe"}), thread_config("t-1"))
+    assert _stale_resume(checkpointer, thread_config("t-1")) == [{"type": "maybe"}]
+    assert pending_interrupts(graph, thread_config("t-1")) == [item]
+
+    with TestClient(create_app(graph), base_url="http://127.0.0.1") as client:
+        url = "/api/threads/t-1/resume"
+        unknown = client.post(url, json={"interrupt_id": "3" * 32, "answer": {"type": "approve"}})
+        accepted = client.post(url, json={"interrupt_id": item.id, "answer": {"type": "approve"}})
+
+    assert unknown.status_code == 404, unknown.text
+    assert unknown.json()["error"] == "unknown_interrupt"
+    assert "3" * 32 in unknown.json()["message"]
+    assert accepted.status_code == 200, accepted.text
+    assert ledger.paid == [{"invoice_id": "INV-1", "amount": 120.0}]
+    assert pending_interrupts(graph, thread_config("t-1")) == []

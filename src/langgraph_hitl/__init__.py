@@ -38,7 +38,7 @@ from ._errors import (
 from ._human import HumanAssistanceRequest, HumanReply, OnReply, human_assistance_tool
 from ._inbox import Inbox, ProgressCallback
 from ._pending import PendingInterrupt, apending_interrupts, pending_interrupts
-from ._resume import aresume, resume, resume_command
+from ._resume import aresume, aresume_command, resume, resume_command
 
 __version__: str = _version("langgraph-hitl")
 """The installed version of langgraph-hitl (from the package metadata)."""
@@ -75,6 +75,7 @@ __all__ = [
     "PendingInterrupt",
     "apending_interrupts",
     "aresume",
+    "aresume_command",
     "pending_interrupts",
     "resume",
     "resume_command",

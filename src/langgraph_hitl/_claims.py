@@ -1,23 +1,32 @@
-"""Claims: who is answering which request right now, kept beside the checkpoints.
+"""Claims: who is answering on which thread right now, kept beside the checkpoints.
 
-Before `Inbox.resume` sends an answer it claims the answered interrupts in the table
-`hitl_claims` of the checkpointer's own database, so two reviewers (in one process or
-many) cannot both act on one request. Claiming is one atomic step across processes:
-SQLite's write lock (`BEGIN IMMEDIATE`), or a PostgreSQL advisory lock per thread.
+Before any answer is sent (`resume`, `aresume`, `Inbox.resume`, `Inbox.expire`, and so
+the terminal and web reviewers) the answering process claims the thread in the table
+`hitl_claims` of the checkpointer's own database, so two answers (in one process or many,
+on one machine or many) never run on one thread at once. The claim is per thread, not per
+request: LangGraph runs one step of a thread at a time, and two runs of the same step that
+answer different requests race on its saved writes. Claiming is one atomic statement
+(an upsert that only takes over an expired row), on SQLite and on PostgreSQL alike.
+Checkpointers without a database (`InMemorySaver`) get claims that hold per saver
+instance, in this process.
 
-A claim carries its own expiry, its lease, renewed by a `Heartbeat` while the answer runs:
-a reviewer that died mid-answer blocks nobody for longer than one lease, after which the
-next claimer takes over (and clears the stale rows of that thread). Checkpointers without
-a database (`InMemorySaver`) get claims that hold within one process.
+A claim carries its own expiry, its lease, renewed by a heartbeat while the answer runs:
+a process that died mid-answer blocks the thread for no longer than one lease. Leases are
+read and written with the library's clock (`_clock`), so machines that share a database
+must keep their clocks in sync (NTP) to well within a lease. A renewal that fails is
+logged (`logging.getLogger("langgraph_hitl")`); a lease that lapsed is lost for good, and
+the answer checks it once more right before the graph runs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import threading
-from contextlib import suppress
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import _clock as clock
 
@@ -29,12 +38,24 @@ __all__ = [
     "AsyncPostgresClaims",
     "Claims",
     "Heartbeat",
+    "Holder",
+    "Inline",
+    "Lease",
     "PostgresClaims",
     "ProcessClaims",
     "SqliteClaims",
     "Threaded",
+    "arenew_forever",
+    "process_claims",
     "sqlite_file",
 ]
+
+logger = logging.getLogger("langgraph_hitl")
+
+POLL = 0.25
+"""Real seconds between two looks of a heartbeat at the library clock."""
+IDLE = 1.0
+"""Real seconds the heartbeat naps while this process holds no claim."""
 
 SQLITE_TABLE = (
     "CREATE TABLE IF NOT EXISTS hitl_claims (thread_id TEXT NOT NULL, interrupt_id TEXT NOT NULL, "
@@ -47,149 +68,199 @@ PG_TABLE = (
 )
 PG_LOCK_NS = 0x48495450  # "HITP": the first key of every advisory lock this library takes
 """Advisory locks are two int4 keys: this namespace, then one key per purpose."""
+PG_SETUP_KEY = 1
 
-# The server's clock, so processes on machines whose clocks differ agree on expiry.
-_PG_NOW = "extract(epoch from clock_timestamp())"
-_PG_LOCK = "SELECT pg_advisory_xact_lock(%s, hashtext(%s))"
-_PG_HELD = (
-    "SELECT 1 FROM hitl_claims WHERE thread_id = %s AND interrupt_id = ANY(%s) "
-    f"AND owner <> %s AND expires_at > {_PG_NOW}"
+# A thread's claim is the row whose `interrupt_id` is empty (the column predates
+# per-thread claims). The upsert takes the row over only once it expired, in one
+# statement, so two claimers cannot both win.
+_SQLITE_CLAIM = (
+    "INSERT INTO hitl_claims (thread_id, interrupt_id, owner, expires_at) VALUES (?, '', ?, ?) "
+    "ON CONFLICT (thread_id, interrupt_id) DO UPDATE SET owner = excluded.owner, "
+    "expires_at = excluded.expires_at WHERE hitl_claims.expires_at <= ?"
 )
-_PG_PURGE = f"DELETE FROM hitl_claims WHERE thread_id = %s AND expires_at <= {_PG_NOW}"
-_PG_INSERT = (
-    f"INSERT INTO hitl_claims VALUES (%s, %s, %s, {_PG_NOW} + %s) "
-    "ON CONFLICT (thread_id, interrupt_id) "
-    "DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at"
+_SQLITE_RENEW = (
+    "UPDATE hitl_claims SET expires_at = ? "
+    "WHERE thread_id = ? AND interrupt_id = '' AND owner = ? AND expires_at > ?"
+)
+# Also drops the thread's lapsed rows, such as the per-request rows of earlier versions.
+_SQLITE_RELEASE = "DELETE FROM hitl_claims WHERE thread_id = ? AND (owner = ? OR expires_at <= ?)"
+_SQLITE_HOLDER = (
+    "SELECT owner, expires_at FROM hitl_claims "
+    "WHERE thread_id = ? AND interrupt_id = '' AND expires_at > ?"
+)
+_PG_CLAIM = (
+    "INSERT INTO hitl_claims (thread_id, interrupt_id, owner, expires_at) "
+    "VALUES (%s, '', %s, %s) ON CONFLICT (thread_id, interrupt_id) DO UPDATE "
+    "SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at "
+    "WHERE hitl_claims.expires_at <= %s RETURNING owner"
 )
 _PG_RENEW = (
-    f"UPDATE hitl_claims SET expires_at = {_PG_NOW} + %s WHERE thread_id = %s AND owner = %s"
+    "UPDATE hitl_claims SET expires_at = %s "
+    "WHERE thread_id = %s AND interrupt_id = '' AND owner = %s AND expires_at > %s RETURNING owner"
 )
-_PG_RELEASE = "DELETE FROM hitl_claims WHERE thread_id = %s AND owner = %s"
+_PG_RELEASE = "DELETE FROM hitl_claims WHERE thread_id = %s AND (owner = %s OR expires_at <= %s)"
+_PG_HOLDER = (
+    "SELECT owner, expires_at FROM hitl_claims "
+    "WHERE thread_id = %s AND interrupt_id = '' AND expires_at > %s"
+)
+_PG_SETUP = "SELECT pg_advisory_xact_lock(%s, %s)"
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """Who holds a thread's claim, and until when (POSIX seconds of the library clock)."""
+
+    owner: str
+    until: float
 
 
 class Claims(Protocol):
-    """A claim store."""
+    """A claim store: at most one live claim per thread."""
 
-    def claim(self, thread_id: str, ids: Sequence[str], owner: str, lease: float) -> bool:
-        """Claim every id for `owner` for `lease` seconds, or none; False when one is held."""
+    def setup(self) -> None:
+        """Create the table (idempotent)."""
         ...
 
-    def renew(self, thread_id: str, owner: str, lease: float) -> None:
-        """Extend the claims `owner` holds on the thread to `lease` seconds from now."""
+    def claim(self, thread_id: str, owner: str, lease: float) -> float | None:
+        """Claim the thread for `lease` seconds; its expiry, or None when someone holds it."""
+        ...
+
+    def renew(self, thread_id: str, owner: str, lease: float) -> float | None:
+        """Extend `owner`'s live claim to `lease` seconds from now; None when it is lost."""
         ...
 
     def release(self, thread_id: str, owner: str) -> None:
-        """Drop the claims `owner` holds on the thread."""
+        """Drop `owner`'s claim on the thread."""
+        ...
+
+    def holder(self, thread_id: str) -> Holder | None:
+        """The live claim on the thread, if any."""
         ...
 
 
 class AsyncClaims(Protocol):
     """Async twin of `Claims`."""
 
-    async def claim(self, thread_id: str, ids: Sequence[str], owner: str, lease: float) -> bool:
-        """Claim every id for `owner` for `lease` seconds, or none; False when one is held."""
+    async def setup(self) -> None:
+        """Create the table (idempotent)."""
         ...
 
-    async def renew(self, thread_id: str, owner: str, lease: float) -> None:
-        """Extend the claims `owner` holds on the thread to `lease` seconds from now."""
+    async def claim(self, thread_id: str, owner: str, lease: float) -> float | None:
+        """Claim the thread for `lease` seconds; its expiry, or None when someone holds it."""
+        ...
+
+    async def renew(self, thread_id: str, owner: str, lease: float) -> float | None:
+        """Extend `owner`'s live claim to `lease` seconds from now; None when it is lost."""
         ...
 
     async def release(self, thread_id: str, owner: str) -> None:
-        """Drop the claims `owner` holds on the thread."""
+        """Drop `owner`'s claim on the thread."""
+        ...
+
+    async def holder(self, thread_id: str) -> Holder | None:
+        """The live claim on the thread, if any."""
         ...
 
 
 class ProcessClaims:
-    """Claims held in this process only (one table for every in-memory checkpointer)."""
+    """Claims held in this process, for one checkpointer (see `process_claims`)."""
 
-    _claims: ClassVar[dict[tuple[str, str], tuple[str, float]]] = {}
-    _lock: ClassVar[threading.Lock] = threading.Lock()
+    def __init__(self) -> None:
+        self._claims: dict[str, Holder] = {}
+        self._lock = threading.Lock()
 
-    def claim(self, thread_id: str, ids: Sequence[str], owner: str, lease: float) -> bool:
+    def setup(self) -> None:
+        pass
+
+    def claim(self, thread_id: str, owner: str, lease: float) -> float | None:
         now = clock.timestamp()
         with self._lock:
-            for interrupt_id in ids:
-                held = self._claims.get((thread_id, interrupt_id))
-                if held is not None and held[0] != owner and held[1] > now:
-                    return False
-            for interrupt_id in ids:
-                self._claims[(thread_id, interrupt_id)] = (owner, now + lease)
-        return True
+            held = self._claims.get(thread_id)
+            if held is not None and held.until > now:
+                return None
+            self._claims[thread_id] = Holder(owner, now + lease)
+        return now + lease
 
-    def renew(self, thread_id: str, owner: str, lease: float) -> None:
-        until = clock.timestamp() + lease
+    def renew(self, thread_id: str, owner: str, lease: float) -> float | None:
+        now = clock.timestamp()
         with self._lock:
-            for key, (held, _) in list(self._claims.items()):
-                if key[0] == thread_id and held == owner:
-                    self._claims[key] = (owner, until)
+            held = self._claims.get(thread_id)
+            if held is None or held.owner != owner or held.until <= now:
+                return None
+            self._claims[thread_id] = Holder(owner, now + lease)
+        return now + lease
 
     def release(self, thread_id: str, owner: str) -> None:
         with self._lock:
-            for key in [k for k, v in self._claims.items() if k[0] == thread_id and v[0] == owner]:
-                del self._claims[key]
+            held = self._claims.get(thread_id)
+            if held is not None and held.owner == owner:
+                del self._claims[thread_id]
+
+    def holder(self, thread_id: str) -> Holder | None:
+        with self._lock:
+            held = self._claims.get(thread_id)
+        return held if held is not None and held.until > clock.timestamp() else None
+
+
+_PROCESS_CLAIMS: weakref.WeakKeyDictionary[Any, ProcessClaims] = weakref.WeakKeyDictionary()
+_PROCESS_LOCK = threading.Lock()
+
+
+def process_claims(saver: object) -> ProcessClaims:
+    """The in-process claims of one checkpointer instance (shared by its sync and async use).
+
+    Two graphs compiled with the same saver share them; two savers never do, as two
+    `InMemorySaver`s never share a thread.
+    """
+    with _PROCESS_LOCK:
+        claims = _PROCESS_CLAIMS.get(saver)
+        if claims is None:
+            claims = _PROCESS_CLAIMS[saver] = ProcessClaims()
+        return claims
 
 
 class SqliteClaims:
-    """Claims in a SQLite file, each step on a short-lived connection of its own.
+    """Claims in a SQLite file, on one connection of their own.
 
-    Its own connection, so a claim never mixes with a transaction of the saver's
-    connection, and the heartbeat may renew it from another thread.
+    Its own connection, so a claim never mixes with a transaction of the saver's, and the
+    heartbeat may renew from its thread. `synchronous=NORMAL`: a claim need not survive
+    a power cut (nothing runs after one), so commits skip the disk flush.
     """
 
     def __init__(self, path: str) -> None:
         self.path = path
+        # isolation_level=None: each statement commits by itself.
+        self._conn = sqlite3.connect(
+            path, timeout=30, isolation_level=None, check_same_thread=False
+        )
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._lock = threading.Lock()
+        weakref.finalize(self, self._conn.close)
 
-    def _connect(self) -> sqlite3.Connection:
-        # isolation_level=None: transactions are exactly the BEGIN/COMMIT written below.
-        return sqlite3.connect(self.path, timeout=30, isolation_level=None)
+    def _run(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
+        with self._lock:
+            return self._conn.execute(sql, params)
 
-    def claim(self, thread_id: str, ids: Sequence[str], owner: str, lease: float) -> bool:
-        conn = self._connect()
-        try:
-            # BEGIN IMMEDIATE takes SQLite's write lock: other processes wait, so the
-            # check and the insert below are one atomic step across processes.
-            conn.execute("BEGIN IMMEDIATE")
-            now = clock.timestamp()
-            marks = ", ".join("?" for _ in ids)
-            held = conn.execute(
-                f"SELECT 1 FROM hitl_claims WHERE thread_id = ? AND interrupt_id IN ({marks}) "
-                "AND owner <> ? AND expires_at > ?",
-                (thread_id, *ids, owner, now),
-            ).fetchone()
-            if held is not None:
-                return False
-            conn.execute(
-                "DELETE FROM hitl_claims WHERE thread_id = ? AND expires_at <= ?", (thread_id, now)
-            )
-            conn.executemany(
-                "INSERT OR REPLACE INTO hitl_claims VALUES (?, ?, ?, ?)",
-                [(thread_id, interrupt_id, owner, now + lease) for interrupt_id in ids],
-            )
-            conn.execute("COMMIT")
-            return True
-        finally:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            conn.close()
+    def setup(self) -> None:
+        self._run(SQLITE_TABLE, ())
 
-    def renew(self, thread_id: str, owner: str, lease: float) -> None:
-        conn = self._connect()
-        try:
-            conn.execute(
-                "UPDATE hitl_claims SET expires_at = ? WHERE thread_id = ? AND owner = ?",
-                (clock.timestamp() + lease, thread_id, owner),
-            )
-        finally:
-            conn.close()
+    def claim(self, thread_id: str, owner: str, lease: float) -> float | None:
+        now = clock.timestamp()
+        done = self._run(_SQLITE_CLAIM, (thread_id, owner, now + lease, now)).rowcount
+        return now + lease if done else None
+
+    def renew(self, thread_id: str, owner: str, lease: float) -> float | None:
+        now = clock.timestamp()
+        done = self._run(_SQLITE_RENEW, (now + lease, thread_id, owner, now)).rowcount
+        return now + lease if done else None
 
     def release(self, thread_id: str, owner: str) -> None:
-        conn = self._connect()
-        try:
-            conn.execute(
-                "DELETE FROM hitl_claims WHERE thread_id = ? AND owner = ?", (thread_id, owner)
-            )
-        finally:
-            conn.close()
+        self._run(_SQLITE_RELEASE, (thread_id, owner, clock.timestamp()))
+
+    def holder(self, thread_id: str) -> Holder | None:
+        with self._lock:
+            row = self._conn.execute(_SQLITE_HOLDER, (thread_id, clock.timestamp())).fetchone()
+        return None if row is None else Holder(str(row[0]), float(row[1]))
 
 
 def sqlite_file(rows: Sequence[Sequence[Any]]) -> str | None:
@@ -200,35 +271,42 @@ def sqlite_file(rows: Sequence[Sequence[Any]]) -> str | None:
     return None
 
 
+def _holder(row: Any) -> Holder | None:
+    return None if row is None else Holder(str(row["owner"]), float(row["expires_at"]))
+
+
 class PostgresClaims:
     """Claims in the PostgreSQL database of a `PostgresSaver` (through its connection)."""
 
     def __init__(self, cursor: Callable[[], Any]) -> None:
         self._cursor = cursor
 
-    def claim(self, thread_id: str, ids: Sequence[str], owner: str, lease: float) -> bool:
-        from psycopg import Rollback
+    def setup(self) -> None:
+        with self._cursor() as cur, cur.connection.transaction():
+            # Two processes creating the table at once would race in the catalog.
+            cur.execute(_PG_SETUP, (PG_LOCK_NS, PG_SETUP_KEY))
+            cur.execute(PG_TABLE)
 
-        claimed = False
-        with self._cursor() as cur, cur.connection.transaction() as tx:
-            # One transaction-scoped lock per thread serializes claimers of that thread.
-            cur.execute(_PG_LOCK, (PG_LOCK_NS, thread_id))
-            cur.execute(_PG_HELD, (thread_id, list(ids), owner))
-            if cur.fetchall():
-                # Leaves the block rolled back (and unlocked); psycopg swallows it.
-                raise Rollback(tx)
-            cur.execute(_PG_PURGE, (thread_id,))
-            cur.executemany(_PG_INSERT, [(thread_id, i, owner, lease) for i in ids])
-            claimed = True
-        return claimed
-
-    def renew(self, thread_id: str, owner: str, lease: float) -> None:
+    def claim(self, thread_id: str, owner: str, lease: float) -> float | None:
+        now = clock.timestamp()
         with self._cursor() as cur:
-            cur.execute(_PG_RENEW, (lease, thread_id, owner))
+            cur.execute(_PG_CLAIM, (thread_id, owner, now + lease, now))
+            return now + lease if cur.fetchone() is not None else None
+
+    def renew(self, thread_id: str, owner: str, lease: float) -> float | None:
+        now = clock.timestamp()
+        with self._cursor() as cur:
+            cur.execute(_PG_RENEW, (now + lease, thread_id, owner, now))
+            return now + lease if cur.fetchone() is not None else None
 
     def release(self, thread_id: str, owner: str) -> None:
         with self._cursor() as cur:
-            cur.execute(_PG_RELEASE, (thread_id, owner))
+            cur.execute(_PG_RELEASE, (thread_id, owner, clock.timestamp()))
+
+    def holder(self, thread_id: str) -> Holder | None:
+        with self._cursor() as cur:
+            cur.execute(_PG_HOLDER, (thread_id, clock.timestamp()))
+            return _holder(cur.fetchone())
 
 
 class AsyncPostgresClaims:
@@ -237,27 +315,53 @@ class AsyncPostgresClaims:
     def __init__(self, cursor: Callable[[], Any]) -> None:
         self._cursor = cursor
 
-    async def claim(self, thread_id: str, ids: Sequence[str], owner: str, lease: float) -> bool:
-        from psycopg import Rollback
+    async def setup(self) -> None:
+        async with self._cursor() as cur, cur.connection.transaction():
+            await cur.execute(_PG_SETUP, (PG_LOCK_NS, PG_SETUP_KEY))
+            await cur.execute(PG_TABLE)
 
-        claimed = False
-        async with self._cursor() as cur, cur.connection.transaction() as tx:
-            await cur.execute(_PG_LOCK, (PG_LOCK_NS, thread_id))
-            await cur.execute(_PG_HELD, (thread_id, list(ids), owner))
-            if await cur.fetchall():
-                raise Rollback(tx)
-            await cur.execute(_PG_PURGE, (thread_id,))
-            await cur.executemany(_PG_INSERT, [(thread_id, i, owner, lease) for i in ids])
-            claimed = True
-        return claimed
-
-    async def renew(self, thread_id: str, owner: str, lease: float) -> None:
+    async def claim(self, thread_id: str, owner: str, lease: float) -> float | None:
+        now = clock.timestamp()
         async with self._cursor() as cur:
-            await cur.execute(_PG_RENEW, (lease, thread_id, owner))
+            await cur.execute(_PG_CLAIM, (thread_id, owner, now + lease, now))
+            return now + lease if await cur.fetchone() is not None else None
+
+    async def renew(self, thread_id: str, owner: str, lease: float) -> float | None:
+        now = clock.timestamp()
+        async with self._cursor() as cur:
+            await cur.execute(_PG_RENEW, (now + lease, thread_id, owner, now))
+            return now + lease if await cur.fetchone() is not None else None
 
     async def release(self, thread_id: str, owner: str) -> None:
         async with self._cursor() as cur:
-            await cur.execute(_PG_RELEASE, (thread_id, owner))
+            await cur.execute(_PG_RELEASE, (thread_id, owner, clock.timestamp()))
+
+    async def holder(self, thread_id: str) -> Holder | None:
+        async with self._cursor() as cur:
+            await cur.execute(_PG_HOLDER, (thread_id, clock.timestamp()))
+            return _holder(await cur.fetchone())
+
+
+class Inline:
+    """In-process claims used from async code: their steps never block, so no thread hop."""
+
+    def __init__(self, sync: ProcessClaims) -> None:
+        self.sync = sync
+
+    async def setup(self) -> None:
+        pass
+
+    async def claim(self, thread_id: str, owner: str, lease: float) -> float | None:
+        return self.sync.claim(thread_id, owner, lease)
+
+    async def renew(self, thread_id: str, owner: str, lease: float) -> float | None:
+        return self.sync.renew(thread_id, owner, lease)
+
+    async def release(self, thread_id: str, owner: str) -> None:
+        self.sync.release(thread_id, owner)
+
+    async def holder(self, thread_id: str) -> Holder | None:
+        return self.sync.holder(thread_id)
 
 
 class Threaded:
@@ -266,46 +370,143 @@ class Threaded:
     def __init__(self, sync: Claims) -> None:
         self.sync = sync
 
-    async def claim(self, thread_id: str, ids: Sequence[str], owner: str, lease: float) -> bool:
-        return await asyncio.to_thread(self.sync.claim, thread_id, ids, owner, lease)
+    async def setup(self) -> None:
+        await asyncio.to_thread(self.sync.setup)
 
-    async def renew(self, thread_id: str, owner: str, lease: float) -> None:
-        await asyncio.to_thread(self.sync.renew, thread_id, owner, lease)
+    async def claim(self, thread_id: str, owner: str, lease: float) -> float | None:
+        return await asyncio.to_thread(self.sync.claim, thread_id, owner, lease)
+
+    async def renew(self, thread_id: str, owner: str, lease: float) -> float | None:
+        return await asyncio.to_thread(self.sync.renew, thread_id, owner, lease)
 
     async def release(self, thread_id: str, owner: str) -> None:
         await asyncio.to_thread(self.sync.release, thread_id, owner)
 
+    async def holder(self, thread_id: str) -> Holder | None:
+        return await asyncio.to_thread(self.sync.holder, thread_id)
 
-def _every(lease: float) -> float:
-    return max(lease / 3, 0.01)
+
+@dataclass(slots=True)
+class Lease:
+    """What the answering process knows of the claim it holds."""
+
+    thread_id: str
+    owner: str
+    seconds: float
+    until: float
+    """The expiry the store last confirmed (library clock)."""
+    failed: int = 0
+    """Renewals in a row that raised (the store may or may not still hold the claim)."""
+    lost: bool = False
+    """A renewal found the claim gone: someone else may hold the thread now."""
+    stopped: bool = False
+    """The answer is done: the claim is being released, renewals stop."""
+
+    @property
+    def every(self) -> float:
+        """How often the heartbeat renews: every third of the lease."""
+        return self.seconds / 3
+
+    def renewed(self, until: float | None) -> None:
+        """Record a renewal's outcome (None: the claim was gone)."""
+        if self.stopped:
+            return
+        if until is None:
+            self.lost = True
+            logger.warning(
+                "Lost the claim on thread %r (owner %s): its lease ran out before it could be "
+                "renewed, so another process may answer this thread now.",
+                self.thread_id,
+                self.owner,
+            )
+        else:
+            self.until = until
+            self.failed = 0
+
+    def failure(self, exc: BaseException) -> None:
+        """Record a renewal that raised."""
+        if self.stopped:
+            return
+        self.failed += 1
+        logger.warning(
+            "Could not renew the claim on thread %r (owner %s; lease held until %.3f): %r. "
+            "Retrying; the answer re-checks its claim before it is sent.",
+            self.thread_id,
+            self.owner,
+            self.until,
+            exc,
+            exc_info=exc,
+        )
+
+    def due(self) -> bool:
+        """Whether a renewal is due (a third of the lease since the last one)."""
+        return not (self.lost or self.stopped) and clock.timestamp() >= self.until - 2 * self.every
 
 
 class Heartbeat:
-    """Renews a claim every third of its lease while an answer runs, in a thread."""
+    """Renews the claims this process holds, each every third of its lease, in one thread.
 
-    def __init__(self, renew: Callable[[], None], lease: float) -> None:
-        self._renew = renew
-        self._every = _every(lease)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="langgraph-hitl-claim", daemon=True)
+    One daemon thread for the whole process, started with the first claim: starting a
+    thread per answer would cost more than the claim itself. It wakes every `POLL` real
+    seconds to read the library clock, so a test's `FakeClock` drives the renewals as the
+    real clock does. Renewals run one after the other; each lease leaves two thirds of
+    itself for the ones ahead.
+    """
 
-    def _run(self) -> None:
-        while not self._stop.wait(self._every):
-            # A missed renewal only shortens the lease; the next one may well succeed.
-            with suppress(Exception):
-                self._renew()
+    _shared: Heartbeat | None = None
+    _made = threading.Lock()
 
-    def __enter__(self) -> None:
+    def __init__(self) -> None:
+        self._leases: dict[int, tuple[Claims, Lease]] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="langgraph-hitl-claims", daemon=True)
         self._thread.start()
 
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+    @classmethod
+    def shared(cls) -> Heartbeat:
+        """The process's heartbeat."""
+        with cls._made:
+            if cls._shared is None:
+                cls._shared = cls()
+            return cls._shared
+
+    def add(self, claims: Claims, lease: Lease) -> None:
+        """Start renewing `lease` in `claims`."""
+        with self._lock:
+            self._leases[id(lease)] = (claims, lease)
+        if lease.every < IDLE:
+            # Only a lease shorter than the idle nap needs the thread woken now; waking it
+            # for every answer would cost each answer a thread switch.
+            self._wake.set()
+
+    def remove(self, lease: Lease) -> None:
+        """Stop renewing `lease` (its claim is about to be released)."""
+        lease.stopped = True  # a renewal still running must not report the release as a loss
+        with self._lock:
+            self._leases.pop(id(lease), None)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                live = list(self._leases.values())
+            nap = min([POLL if live else IDLE, *(lease.every for _, lease in live)])
+            self._wake.wait(nap)
+            self._wake.clear()
+            for claims, lease in live:
+                if lease.due():
+                    try:
+                        lease.renewed(claims.renew(lease.thread_id, lease.owner, lease.seconds))
+                    except Exception as exc:
+                        lease.failure(exc)
 
 
-async def arenew_forever(claims: AsyncClaims, thread_id: str, owner: str, lease: float) -> None:
-    """The async heartbeat: run it as a task, cancel it when the answer is done."""
-    while True:
-        await asyncio.sleep(_every(lease))
-        with suppress(Exception):
-            await claims.renew(thread_id, owner, lease)
+async def arenew_forever(claims: AsyncClaims, lease: Lease) -> None:
+    """The async heartbeat of one claim: run it as a task, cancel it when the answer is done."""
+    while not (lease.lost or lease.stopped):
+        await asyncio.sleep(min(POLL, lease.every))
+        if lease.due():
+            try:
+                lease.renewed(await claims.renew(lease.thread_id, lease.owner, lease.seconds))
+            except Exception as exc:
+                lease.failure(exc)

@@ -31,6 +31,7 @@ consumed have been taken back, which leaves the thread in that same state.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -58,6 +59,7 @@ __all__ = [
     "TimeoutTooEarlyError",
     "UnknownInterruptError",
     "UpstreamChangedError",
+    "exception_group",
 ]
 
 
@@ -234,3 +236,19 @@ class DeliveryError(HITLError, RuntimeError):
         super().__init__(message)
         self.retryable: bool = retryable
         """Whether a later attempt may succeed (a timeout, a 5xx); False for e.g. a 404."""
+
+
+def exception_group(message: str, errors: Sequence[Exception]) -> Exception:
+    """An `ExceptionGroup` of `errors` (the `exceptiongroup` backport's on Python 3.10).
+
+    Raised where one call finishes its work and then reports several failures at once
+    (`Inbox.expire`); `except*` and `exceptiongroup.catch` split it by error type.
+    """
+    if sys.version_info >= (3, 11):
+        import builtins
+
+        return builtins.ExceptionGroup(message, list(errors))
+    from exceptiongroup import ExceptionGroup as Backport  # type: ignore[import-not-found,unused-ignore]
+
+    group: Exception = Backport(message, list(errors))
+    return group

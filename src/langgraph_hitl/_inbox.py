@@ -1,9 +1,10 @@
 """The inbox: what waits for a human across every thread of a graph's checkpointer.
 
 `Inbox(graph).pending()` lists pending requests oldest first; `Inbox.resume` answers one
-with every guarantee of `resume()`, plus a claim in the database so that two reviewers
-(or two processes) answering the same request cannot both act; `Inbox.expire` answers
-every overdue request with the `on_timeout` answer its tool published.
+through the same guarded path as `resume()` (`_answer`: the thread claimed in the database,
+so two reviewers or processes answering one request cannot both act), with the inbox's
+lease; `Inbox.expire` answers every overdue request with the `on_timeout` answer its tool
+published.
 
 On SQLite and PostgreSQL the listing is one query over the checkpointer's tables
 (`_index`). Each interrupt found there is tied back to the node that raised it by its id,
@@ -16,23 +17,21 @@ checkpointers take the exact path for every thread.
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from xxhash import xxh3_128_hexdigest
 
 from . import _clock as clock
-from ._claims import Heartbeat, arenew_forever
+from ._answer import answer_plan, arun, run
 from ._errors import (
     NoPendingInterruptError,
-    RequestExpiredError,
     ResumeConflictError,
     TimeoutTooEarlyError,
     UnknownInterruptError,
+    exception_group,
 )
 from ._index import (
     AsyncBackend,
@@ -45,24 +44,21 @@ from ._index import (
 )
 from ._pending import (
     PendingInterrupt,
-    Wait,
     _pending,
     _require_checkpointer,
     apending_interrupts,
-    aread_wait,
     pending_interrupts,
-    read_wait,
     version_of,
 )
-from ._resume import _command_for, asend, is_mapping_of_answers, send
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
     from langgraph._internal._typing import StateLike
     from langgraph.pregel import Pregel
-    from langgraph.types import Command, GraphOutput, Interrupt
+    from langgraph.types import GraphOutput, Interrupt
     from typing_extensions import Unpack
 
+    from ._answer import Plan
     from .notify import Channel, SweepOptions, SweepResult
 
 __all__ = ["Inbox", "ProgressCallback", "checkpoint_time"]
@@ -136,9 +132,9 @@ class Inbox(Generic[OutputT]):
 
     Args:
         graph: A compiled graph with a checkpointer (the same code every process runs).
-        lease: How long a reviewer's claim on a request lasts without renewal. A claim is
-            renewed while its answer runs, so a reviewer that died while answering blocks
-            that request no longer than this.
+        lease: How long a reviewer's claim on a request's thread lasts without renewal. A
+            claim is renewed while its answer runs, so a reviewer that died while answering
+            blocks that thread no longer than this.
     """
 
     def __init__(
@@ -310,71 +306,25 @@ class Inbox(Generic[OutputT]):
 
     # -- answering -----------------------------------------------------------------------
 
-    def _command(
+    def _plan(
         self,
-        wait: Wait,
+        thread_id: str,
         answer: object,
         *,
         expect_checkpoint: str | None,
         expect_version: str | None,
         system: bool,
-    ) -> tuple[Command[Any], list[str]]:
-        try:
-            command = _command_for(
-                wait, answer, expect_checkpoint=expect_checkpoint, expect_version=expect_version
-            )
-        except NoPendingInterruptError as exc:
-            if not (isinstance(answer, Mapping) and answer and is_mapping_of_answers(answer, [])):
-                raise
-            # Answers by id to a thread that waits for nothing: someone answered them.
-            keys = [str(key) for key in answer]
-            raise UnknownInterruptError(
-                f"No pending interrupt has the id {keys}: the thread waits for no answer now "
-                "(another reviewer answered first, or the graph ran). Nothing was sent.",
-                unknown=keys,
-                pending=[],
-            ) from exc
-        resume = command.resume
-        ids = sorted(resume) if isinstance(resume, dict) else []
-        if not system:
-            now = clock.now()
-            late = [p for p in wait.pending if p.id in ids and _expired(p, now)]
-            if late:
-                when = late[0].expires_at.isoformat() if late[0].expires_at else "?"
-                raise RequestExpiredError(
-                    f"Request {late[0].id!r} on thread {late[0].thread_id!r} expired at "
-                    f"{when}; a human answer is no longer accepted. Its on_timeout answer "
-                    "applies instead: run `Inbox.expire()`. Nothing was sent."
-                )
-        return command, ids
-
-    @staticmethod
-    def _check_still(before: Wait, ids: Sequence[str], after: Wait, thread_id: str) -> None:
-        still = {p.id for p in after.pending}
-        if before.checkpoint_id != after.checkpoint_id or not set(ids) <= still:
-            raise ResumeConflictError(
-                f"Thread {thread_id!r} moved on while this answer was being claimed (another "
-                "reviewer answered first). Nothing was sent; list the inbox again."
-            )
-
-    def _busy(self, ids: Sequence[str], thread_id: str) -> ResumeConflictError:
-        return ResumeConflictError(
-            f"Another reviewer is answering {list(ids)} on thread {thread_id!r} right now. "
-            f"Nothing was sent; list the inbox again in a moment (a claim lasts at most "
-            f"{self.lease.total_seconds():g} s after its reviewer stops)."
+        invoke_kwargs: dict[str, Any],
+    ) -> Plan:
+        return answer_plan(
+            _config(thread_id),
+            answer,
+            expect_checkpoint=expect_checkpoint,
+            expect_version=expect_version,
+            refuse_late=not system,
+            lease=self.lease.total_seconds(),
+            invoke_kwargs=invoke_kwargs,
         )
-
-    @contextmanager
-    def _claimed(self, thread_id: str, ids: Sequence[str]) -> Iterator[None]:
-        owner = uuid.uuid4().hex
-        lease = self.lease.total_seconds()
-        if not self._backend.claim(thread_id, ids, owner, lease):
-            raise self._busy(ids, thread_id)
-        try:
-            with Heartbeat(lambda: self._backend.renew(thread_id, owner, lease), lease):
-                yield
-        finally:
-            self._backend.release(thread_id, owner)
 
     def resume(
         self,
@@ -385,11 +335,12 @@ class Inbox(Generic[OutputT]):
         expect_version: str | None = None,
         **invoke_kwargs: Any,
     ) -> GraphOutput[OutputT]:
-        """Answer a pending request on `thread_id`, with every guarantee of `resume()`.
+        """Answer a pending request on `thread_id`, as `resume()` does, with this inbox's lease.
 
-        The answered interrupts are claimed in the database first: when another reviewer
-        (in this or another process) is answering them, or answered them since they were
-        read, this raises `ResumeConflictError` and sends nothing.
+        The thread is claimed in the database first: when another reviewer (in this or
+        another process) is answering on it, or answered since it was read, this raises
+        `ResumeConflictError` and sends nothing. After a request's deadline a human answer
+        is refused, even its `on_timeout` answer (that is `expire()`'s to send).
 
         Args:
             thread_id: The request's thread (`PendingInterrupt.thread_id`).
@@ -403,8 +354,7 @@ class Inbox(Generic[OutputT]):
             ResumeConflictError: Another reviewer is answering it, or answered it first.
             ResumeFailedError, UnknownInterruptError, InvalidResumeError, ...: as `resume()`.
         """
-        self._setup()
-        return self._resume(
+        plan = self._plan(
             thread_id,
             answer,
             expect_checkpoint=expect_checkpoint,
@@ -412,30 +362,7 @@ class Inbox(Generic[OutputT]):
             system=False,
             invoke_kwargs=invoke_kwargs,
         )
-
-    def _resume(
-        self,
-        thread_id: str,
-        answer: object,
-        *,
-        expect_checkpoint: str | None,
-        expect_version: str | None,
-        system: bool,
-        invoke_kwargs: dict[str, Any],
-    ) -> GraphOutput[OutputT]:
-        config = _config(thread_id)
-        before = read_wait(self.graph, config)
-        command, ids = self._command(
-            before,
-            answer,
-            expect_checkpoint=expect_checkpoint,
-            expect_version=expect_version,
-            system=system,
-        )
-        with self._claimed(thread_id, ids):
-            after = read_wait(self.graph, config)
-            self._check_still(before, ids, after, thread_id)
-            return send(self.graph, config, after, command, **invoke_kwargs)
+        return cast("GraphOutput[OutputT]", run(self.graph, plan))
 
     async def aresume(
         self,
@@ -447,8 +374,7 @@ class Inbox(Generic[OutputT]):
         **invoke_kwargs: Any,
     ) -> GraphOutput[OutputT]:
         """Async twin of `resume`."""
-        await self._asetup()
-        return await self._aresume(
+        plan = self._plan(
             thread_id,
             answer,
             expect_checkpoint=expect_checkpoint,
@@ -456,43 +382,20 @@ class Inbox(Generic[OutputT]):
             system=False,
             invoke_kwargs=invoke_kwargs,
         )
-
-    async def _aresume(
-        self,
-        thread_id: str,
-        answer: object,
-        *,
-        expect_checkpoint: str | None,
-        expect_version: str | None,
-        system: bool,
-        invoke_kwargs: dict[str, Any],
-    ) -> GraphOutput[OutputT]:
-        config = _config(thread_id)
-        before = await aread_wait(self.graph, config)
-        command, ids = self._command(
-            before,
-            answer,
-            expect_checkpoint=expect_checkpoint,
-            expect_version=expect_version,
-            system=system,
-        )
-        owner = uuid.uuid4().hex
-        lease = self.lease.total_seconds()
-        if not await self._abackend.claim(thread_id, ids, owner, lease):
-            raise self._busy(ids, thread_id)
-        heartbeat = asyncio.create_task(
-            arenew_forever(self._abackend.claims, thread_id, owner, lease)
-        )
-        try:
-            after = await aread_wait(self.graph, config)
-            self._check_still(before, ids, after, thread_id)
-            return await asend(self.graph, config, after, command, **invoke_kwargs)
-        finally:
-            heartbeat.cancel()
-            await asyncio.gather(heartbeat, return_exceptions=True)
-            await self._abackend.release(thread_id, owner)
+        return cast("GraphOutput[OutputT]", await arun(self.graph, plan))
 
     # -- deadlines -----------------------------------------------------------------------
+
+    def _timeout_plan(self, item: PendingInterrupt) -> Plan:
+        assert item.thread_id is not None
+        return self._plan(
+            item.thread_id,
+            {item.id: _timeout_answer(item)},
+            expect_checkpoint=None,
+            expect_version=None,
+            system=True,
+            invoke_kwargs={},
+        )
 
     def expire(
         self, *, now: datetime | None = None, on_progress: ProgressCallback | None = None
@@ -509,36 +412,24 @@ class Inbox(Generic[OutputT]):
 
         Returns:
             The requests that were answered. A request another reviewer is answering, or
-            answered meanwhile, is skipped. When one fails otherwise (the graph raised),
-            the sweep goes on with the others, then raises the first such error.
+            answered meanwhile, is skipped.
+
+        Raises:
+            ExceptionGroup: One or more requests failed otherwise (the graph raised, the
+                on_timeout answer was refused): the sweep answers all the others first,
+                then raises every such error together, each noted with its request.
         """
         moment = now or clock.now()
         due = [p for p in self.pending() if _expired(p, moment) and _has_timeout(p)]
-        done: list[PendingInterrupt] = []
-        failed: list[Exception] = []
-        for n, item in enumerate(due, 1):
-            assert item.thread_id is not None
+        sweep = _Sweep(len(due), on_progress)
+        for item in due:
             try:
-                self._resume(
-                    item.thread_id,
-                    {item.id: _timeout_answer(item)},
-                    expect_checkpoint=None,
-                    expect_version=None,
-                    system=True,
-                    invoke_kwargs={},
-                )
-                done.append(item)
-            except (ResumeConflictError, UnknownInterruptError, NoPendingInterruptError):
-                pass  # answered by someone else since it was listed
-            except TimeoutTooEarlyError:
-                pass  # a `now` ahead of the clock: an approval takes no timeout decision early
+                run(self.graph, self._timeout_plan(item))
             except Exception as exc:
-                failed.append(exc)
-            if on_progress is not None:
-                on_progress(n, len(due))
-        if failed:
-            raise failed[0]
-        return done
+                sweep.failed(item, exc)
+            else:
+                sweep.answered(item)
+        return sweep.result()
 
     async def aexpire(
         self, *, now: datetime | None = None, on_progress: ProgressCallback | None = None
@@ -546,31 +437,15 @@ class Inbox(Generic[OutputT]):
         """Async twin of `expire`."""
         moment = now or clock.now()
         due = [p for p in await self.apending() if _expired(p, moment) and _has_timeout(p)]
-        done: list[PendingInterrupt] = []
-        failed: list[Exception] = []
-        for n, item in enumerate(due, 1):
-            assert item.thread_id is not None
+        sweep = _Sweep(len(due), on_progress)
+        for item in due:
             try:
-                await self._aresume(
-                    item.thread_id,
-                    {item.id: _timeout_answer(item)},
-                    expect_checkpoint=None,
-                    expect_version=None,
-                    system=True,
-                    invoke_kwargs={},
-                )
-                done.append(item)
-            except (ResumeConflictError, UnknownInterruptError, NoPendingInterruptError):
-                pass
-            except TimeoutTooEarlyError:
-                pass
+                await arun(self.graph, self._timeout_plan(item))
             except Exception as exc:
-                failed.append(exc)
-            if on_progress is not None:
-                on_progress(n, len(due))
-        if failed:
-            raise failed[0]
-        return done
+                sweep.failed(item, exc)
+            else:
+                sweep.answered(item)
+        return sweep.result()
 
     # -- notifications (langgraph_hitl.notify) -------------------------------------------
 
@@ -601,3 +476,44 @@ class Inbox(Generic[OutputT]):
         from .notify._sweep import asweep
 
         return await asweep(self, channels, remind_before=remind_before, **options)
+
+
+class _Sweep:
+    """The bookkeeping of one `expire` sweep, shared by its sync and async drivers."""
+
+    def __init__(self, total: int, on_progress: ProgressCallback | None) -> None:
+        self.total = total
+        self.on_progress = on_progress
+        self.done: list[PendingInterrupt] = []
+        self.errors: list[tuple[PendingInterrupt, Exception]] = []
+        self._skipped = 0
+
+    def _step(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(len(self.done) + self._skipped + len(self.errors), self.total)
+
+    def answered(self, item: PendingInterrupt) -> None:
+        self.done.append(item)
+        self._step()
+
+    def failed(self, item: PendingInterrupt, exc: Exception) -> None:
+        if isinstance(exc, (ResumeConflictError, UnknownInterruptError, NoPendingInterruptError)):
+            self._skipped += 1  # answered (or being answered) by someone else since listed
+        elif isinstance(exc, TimeoutTooEarlyError):
+            self._skipped += 1  # a `now` ahead of the clock: no timeout decision early
+        else:
+            self.errors.append((item, exc))
+        self._step()
+
+    def result(self) -> list[PendingInterrupt]:
+        if not self.errors:
+            return self.done
+        named = "; ".join(
+            f"{item.id!r} on thread {item.thread_id!r}: {type(exc).__name__}"
+            for item, exc in self.errors
+        )
+        raise exception_group(
+            f"{len(self.errors)} of {self.total} overdue requests could not be answered with "
+            f"their on_timeout answer ({named}); {len(self.done)} were answered.",
+            [exc for _, exc in self.errors],
+        )

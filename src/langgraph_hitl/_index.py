@@ -12,13 +12,18 @@ never with all checkpoints. Tables and columns are those of `SqliteSaver` (`writ
 
 A backend per checkpointer kind lists (`pending_rows`) and claims (`_claims`, in the same
 database). Checkpointers this module does not know list nothing here (the inbox reads
-their threads one by one) and get claims that hold within one process only.
+their threads one by one) and get claims that hold per saver instance, in this process.
+There is one backend per saver instance (`backend_for`, `async_backend_for`), so every
+graph, inbox and plain `resume()` on one saver share its claims.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import threading
 import uuid
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -30,22 +35,21 @@ from langgraph.types import Interrupt
 
 from ._claims import (
     PG_LOCK_NS,
-    PG_TABLE,
-    SQLITE_TABLE,
     AsyncClaims,
     AsyncPostgresClaims,
     Claims,
+    Inline,
     PostgresClaims,
     ProcessClaims,
     SqliteClaims,
     Threaded,
+    process_claims,
     sqlite_file,
 )
 
 if TYPE_CHECKING:
     import sqlite3
-    import threading
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
@@ -121,8 +125,8 @@ _PG_INDEX = (
     "(thread_id, checkpoint_id) WHERE channel = '__interrupt__' AND checkpoint_ns = ''"
 )
 _PG_HAS_INDEX = "SELECT 1 FROM pg_indexes WHERE indexname = %s AND schemaname = current_schema()"
-# Advisory lock keys under this library's namespace (`_claims.PG_LOCK_NS`).
-_PG_SETUP_KEY = 1
+# Advisory lock keys under this library's namespace (`_claims.PG_LOCK_NS`); 1 is the
+# claims table's (`_claims.PG_SETUP_KEY`).
 _PG_INDEX_KEY = 2
 
 
@@ -238,33 +242,33 @@ def _pg_rows(fetched: Sequence[Any]) -> list[tuple[Any, ...]]:
 
 
 class Backend:
-    """What the inbox needs from a checkpointer it cannot query: process-local claims."""
+    """What the inbox needs from a checkpointer it cannot query: in-process claims."""
 
     lists_pending = False
     """Whether `pending_rows` can list pending interrupts of all threads in one query."""
 
     def __init__(self, saver: BaseCheckpointSaver[Any]) -> None:
         self.saver = saver
-        self.claims: Claims = ProcessClaims()
+        self.claims: Claims = process_claims(saver)
+        self._claims_ready = False
+        self._lock = threading.Lock()
 
     def setup(self) -> None:
-        """Create what the backend needs (idempotent)."""
+        """Create what listing and claiming need (idempotent)."""
+        self.setup_claims()
+
+    def setup_claims(self) -> None:
+        """Create the claims table, once per backend."""
+        if self._claims_ready:
+            return
+        with self._lock:
+            if not self._claims_ready:
+                self.claims.setup()
+                self._claims_ready = True
 
     def pending_rows(self, thread_id: str | None = None) -> list[PendingRow]:
         """The pending interrupt writes of every thread (or one), oldest first."""
         raise NotImplementedError
-
-    def claim(self, thread_id: str, ids: Sequence[str], owner: str, lease: float) -> bool:
-        """Claim every id for `owner` for `lease` seconds, or none; False when one is held."""
-        return self.claims.claim(thread_id, ids, owner, lease)
-
-    def renew(self, thread_id: str, owner: str, lease: float) -> None:
-        """Extend the claims `owner` holds on the thread to `lease` seconds from now."""
-        self.claims.renew(thread_id, owner, lease)
-
-    def release(self, thread_id: str, owner: str) -> None:
-        """Drop the claims `owner` holds on the thread."""
-        self.claims.release(thread_id, owner)
 
 
 class SqliteBackend(Backend):
@@ -285,8 +289,8 @@ class SqliteBackend(Backend):
         self.saver.setup()  # type: ignore[attr-defined]
         with self.lock:
             self.conn.execute(_SQLITE_INDEX)
-            self.conn.execute(SQLITE_TABLE)
             self.conn.commit()
+        self.setup_claims()
 
     def pending_rows(self, thread_id: str | None = None) -> list[PendingRow]:
         sql = _pending_sql(
@@ -311,11 +315,8 @@ class PostgresBackend(Backend):
 
     def setup(self) -> None:
         self.saver.setup()  # type: ignore[attr-defined]
+        self.setup_claims()
         with self._cursor() as cur:
-            with cur.connection.transaction():
-                # Two processes creating the table at once would race in the catalog.
-                cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (PG_LOCK_NS, _PG_SETUP_KEY))
-                cur.execute(PG_TABLE)
             cur.execute(_PG_HAS_INDEX, (_PG_INDEX_NAME,))
             if cur.fetchone() is not None:
                 return
@@ -339,8 +340,26 @@ class PostgresBackend(Backend):
         return _decode(self.saver, raw)
 
 
+_BACKENDS: weakref.WeakKeyDictionary[Any, Backend] = weakref.WeakKeyDictionary()
+_ABACKENDS: weakref.WeakKeyDictionary[Any, AsyncBackend] = weakref.WeakKeyDictionary()
+_MADE = threading.RLock()  # an async backend makes its sync one first
+
+
+def _cached(cache: weakref.WeakKeyDictionary[Any, Any], saver: Any, make: Callable[[], Any]) -> Any:
+    with _MADE:
+        made = cache.get(saver)
+        if made is None:
+            made = cache[saver] = make()
+        return made
+
+
 def backend_for(saver: BaseCheckpointSaver[Any]) -> Backend:
-    """The backend that knows how `saver` stores checkpoints."""
+    """The backend of `saver` (one per saver instance)."""
+    backend: Backend = _cached(_BACKENDS, saver, lambda: _make_backend(saver))
+    return backend
+
+
+def _make_backend(saver: BaseCheckpointSaver[Any]) -> Backend:
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     if isinstance(saver, SqliteSaver):
@@ -358,32 +377,44 @@ def backend_for(saver: BaseCheckpointSaver[Any]) -> Backend:
 
 
 class AsyncBackend:
-    """Async twin of `Backend`, for async checkpointers (and in-memory ones)."""
+    """Async twin of `Backend`, for async checkpointers (and sync ones used from async code).
+
+    A sync saver's async backend claims through its sync backend's store, so sync and
+    async answers on one saver collide as they must.
+    """
 
     lists_pending = False
 
     def __init__(self, saver: BaseCheckpointSaver[Any]) -> None:
         self.saver = saver
-        self.claims: AsyncClaims = Threaded(ProcessClaims())
+        sync = backend_for(saver).claims
+        self.claims: AsyncClaims = (
+            Inline(sync) if isinstance(sync, ProcessClaims) else Threaded(sync)
+        )
+        self._claims_ready = False
+        self._alock: asyncio.Lock | None = None
 
     async def setup(self) -> None:
-        """Create what the backend needs (idempotent)."""
+        """Create what listing and claiming need (idempotent)."""
+        await self.setup_claims()
+
+    async def setup_claims(self) -> None:
+        """Create the claims table, once per backend."""
+        if self._claims_ready:
+            return
+        if self._alock is None:
+            self._alock = asyncio.Lock()
+        async with self._alock:
+            if not self._claims_ready:
+                await self._setup_claims()
+                self._claims_ready = True
+
+    async def _setup_claims(self) -> None:
+        await self.claims.setup()
 
     async def pending_rows(self, thread_id: str | None = None) -> list[PendingRow]:
         """The pending interrupt writes of every thread (or one), oldest first."""
         raise NotImplementedError
-
-    async def claim(self, thread_id: str, ids: Sequence[str], owner: str, lease: float) -> bool:
-        """Claim every id for `owner` for `lease` seconds, or none of them."""
-        return await self.claims.claim(thread_id, ids, owner, lease)
-
-    async def renew(self, thread_id: str, owner: str, lease: float) -> None:
-        """Extend the claims `owner` holds on the thread to `lease` seconds from now."""
-        await self.claims.renew(thread_id, owner, lease)
-
-    async def release(self, thread_id: str, owner: str) -> None:
-        """Drop the claims `owner` holds on the thread."""
-        await self.claims.release(thread_id, owner)
 
 
 class AsyncSqliteBackend(AsyncBackend):
@@ -401,11 +432,15 @@ class AsyncSqliteBackend(AsyncBackend):
 
     async def setup(self) -> None:
         await self.saver.setup()  # type: ignore[attr-defined]
+        await self._fetch(_SQLITE_INDEX)
+        await self.setup_claims()
+
+    async def _setup_claims(self) -> None:
+        # The file is known only once the connection answers, so the store is made here.
         path = sqlite_file(await self._fetch("PRAGMA database_list"))
         if path is not None:
             self.claims = Threaded(SqliteClaims(path))
-        await self._fetch(_SQLITE_INDEX)
-        await self._fetch(SQLITE_TABLE)
+        await self.claims.setup()
 
     async def pending_rows(self, thread_id: str | None = None) -> list[PendingRow]:
         sql = _pending_sql(
@@ -429,12 +464,8 @@ class AsyncPostgresBackend(AsyncBackend):
 
     async def setup(self) -> None:
         await self.saver.setup()  # type: ignore[attr-defined]
+        await self.setup_claims()
         async with self._cursor() as cur:
-            async with cur.connection.transaction():
-                await cur.execute(
-                    "SELECT pg_advisory_xact_lock(%s, %s)", (PG_LOCK_NS, _PG_SETUP_KEY)
-                )
-                await cur.execute(PG_TABLE)
             await cur.execute(_PG_HAS_INDEX, (_PG_INDEX_NAME,))
             if await cur.fetchone() is not None:
                 return
@@ -460,7 +491,12 @@ class AsyncPostgresBackend(AsyncBackend):
 
 
 def async_backend_for(saver: BaseCheckpointSaver[Any]) -> AsyncBackend:
-    """The async backend for `saver` (a sync saver gets process-local claims)."""
+    """The async backend of `saver` (one per saver instance)."""
+    backend: AsyncBackend = _cached(_ABACKENDS, saver, lambda: _make_async_backend(saver))
+    return backend
+
+
+def _make_async_backend(saver: BaseCheckpointSaver[Any]) -> AsyncBackend:
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
     if isinstance(saver, AsyncSqliteSaver):

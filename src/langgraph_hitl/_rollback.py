@@ -33,11 +33,11 @@ if TYPE_CHECKING:
 
     from ._pending import TaskRef
 
-__all__ = ["atake_back", "take_back"]
+__all__ = ["CONTROL", "atake_back", "take_back"]
 
 # Writes that say what happened to a task rather than what it produced; any other write
 # means the task finished.
-_CONTROL = frozenset((ERROR, INTERRUPT, RESUME, SCHEDULED, "__error_source_node__"))
+CONTROL = frozenset((ERROR, INTERRUPT, RESUME, SCHEDULED, "__error_source_node__"))
 
 
 def _slot(namespace: str, interrupt_id: str, answers: int) -> int | None:
@@ -78,7 +78,7 @@ def _plan(
     plan: list[tuple[str, TaskRef, list[Any]]] = []
     for interrupt_id, ref in targets:
         mine = [(channel, value) for task_id, channel, value in writes if task_id == ref.task_id]
-        if any(channel not in _CONTROL for channel, _ in mine):
+        if any(channel not in CONTROL for channel, _ in mine):
             continue  # the task finished: its answer was delivered
         asked = [
             item.id

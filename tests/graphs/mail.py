@@ -5,7 +5,10 @@ The user's message is the tool call the "model" makes, as JSON: `{"tool": ..., "
 this graph makes the same decisions, whatever ran before. `send_email` appends one JSON
 line to the file named by `LANGGRAPH_HITL_TEST_OUTBOX` (its side effect, counted by the
 tests), after writing its pid to `LANGGRAPH_HITL_TEST_TOOL_STARTED` and sleeping
-`LANGGRAPH_HITL_TEST_TOOL_DELAY` seconds when those are set.
+`LANGGRAPH_HITL_TEST_TOOL_DELAY` seconds when those are set. With
+`LANGGRAPH_HITL_TEST_TOOL_GATE` set to a directory, it writes `<subject>.started` there and
+then waits until the test creates `<subject>.open`: a race test holds the winner inside the
+tool until it has seen the loser's outcome.
 
 Used as `GRAPH` on the command line: `tests/graphs/mail.py:graph`.
 """
@@ -36,6 +39,20 @@ if TYPE_CHECKING:
 OUTBOX_ENV = "LANGGRAPH_HITL_TEST_OUTBOX"
 STARTED_ENV = "LANGGRAPH_HITL_TEST_TOOL_STARTED"
 DELAY_ENV = "LANGGRAPH_HITL_TEST_TOOL_DELAY"
+GATE_ENV = "LANGGRAPH_HITL_TEST_TOOL_GATE"
+GATE_TIMEOUT = 300.0
+"""Seconds the tool waits at its gate before it goes on anyway (a test that never opens it)."""
+
+
+def _wait_at_gate(subject: str) -> None:
+    gate = os.environ.get(GATE_ENV)
+    if not gate:
+        return
+    folder = Path(gate)
+    (folder / f"{subject}.started").write_text(str(os.getpid()))
+    deadline = time.monotonic() + GATE_TIMEOUT
+    while not (folder / f"{subject}.open").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)  # polling the test's signal, another process's file
 
 
 @tool
@@ -43,10 +60,13 @@ def send_email(to: str, subject: str) -> str:
     """Send an e-mail."""
     started = os.environ.get(STARTED_ENV)
     if started:
-        Path(started).write_text(str(os.getpid()))
+        # Written whole, then renamed: a test that sees the file can read the pid.
+        Path(f"{started}.part").write_text(str(os.getpid()))
+        os.replace(f"{started}.part", started)
     delay = float(os.environ.get(DELAY_ENV) or 0)
     if delay:
-        time.sleep(delay)
+        time.sleep(delay)  # a slow side effect (a reviewer killed inside it), not a wait
+    _wait_at_gate(subject)
     outbox = os.environ.get(OUTBOX_ENV)
     if outbox:
         line = json.dumps({"to": to, "subject": subject, "pid": os.getpid()})

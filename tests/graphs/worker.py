@@ -17,13 +17,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from langgraph_hitl import Inbox, open_checkpointer
+from langgraph_hitl import Inbox, open_checkpointer, pending_interrupts, resume
 from langgraph_hitl._graphref import load_graph
 
-from .mail import DELAY_ENV, STARTED_ENV, ask
+from .mail import DELAY_ENV, GATE_ENV, STARTED_ENV, ask
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
     from multiprocessing.queues import Queue
     from multiprocessing.synchronize import Barrier
 
@@ -62,6 +62,62 @@ def race(
         for thread_id, answer in answers:
             barrier.wait(timeout=60)
             results.put((os.getpid(), thread_id, _outcome(inbox, thread_id, answer)))
+
+
+DUEL_KINDS = ("bare", "by_id", "by_id_version", "inbox")
+"""How a duelling process answers: plain `resume()` with a bare answer, keyed by interrupt
+id, keyed by id with `expect_version`; or `Inbox.resume` with an edit."""
+
+
+def _duel_answer(
+    graph: Pregel[Any, Any, Any, Any], kind: str, name: str, thread_id: str
+) -> Callable[[], Any]:
+    """Read the request as a reviewer's page would, before the race; return the answer."""
+    config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
+    approve = {"type": "approve", "reviewer": name}
+    if kind == "bare":
+        return lambda: resume(graph, config, approve)
+    (seen,) = pending_interrupts(graph, config)
+    if kind == "by_id":
+        return lambda: resume(graph, config, {seen.id: approve})
+    if kind == "by_id_version":
+        return lambda: resume(graph, config, {seen.id: approve}, expect_version=seen.version)
+    edit = {
+        "type": "edit",
+        "reviewer": name,
+        "edited_action": {
+            "name": "send_email",
+            "args": {"to": f"{name}@example.com", "subject": thread_id},
+        },
+    }
+    return lambda: Inbox(graph).resume(thread_id, {seen.id: edit})
+
+
+def duel(
+    db: str,
+    name: str,
+    trials: Sequence[tuple[str, str]],
+    gate: str,
+    barrier: Barrier,
+    results: Queue[tuple[int, str, dict[str, Any]]],
+) -> None:
+    """Answer each `(thread_id, kind)` right as the other process does (after `barrier`).
+
+    The e-mail tool waits at the gate folder `gate` until the test opens it, so the
+    winner of each race is still inside the tool when the loser tries.
+    """
+    os.environ[GATE_ENV] = gate
+    with opened(db) as graph:
+        Inbox(graph).pending(limit=1)  # set up before the race, as a long-running worker is
+        for thread_id, kind in trials:
+            answer = _duel_answer(graph, kind, name, thread_id)
+            barrier.wait(timeout=120)
+            try:
+                answer()
+                outcome: dict[str, Any] = {"ok": True}
+            except Exception as exc:
+                outcome = {"error": type(exc).__name__, "message": str(exc)}
+            results.put((os.getpid(), thread_id, outcome))
 
 
 def hold(db: str, thread_id: str, answer: object, started: str, lease: float) -> None:

@@ -18,6 +18,8 @@ between two sweeps is looked up in the thread's audit trail (`source == "timeout
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,7 +28,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import _clock as clock
 from .._audit import aaudit_trail, audit_trail
-from .._claims import Heartbeat
 from .._errors import DeliveryError
 from ._channels import Channel, Delivery
 from ._event import EventName, NotificationEvent, decode, encode, event_of, idempotency_key
@@ -42,7 +43,7 @@ from ._settings import (
 from ._store import AsyncDb, Dialect, Step, SyncDb, adb_for, db_for
 
 if TYPE_CHECKING:
-    from collections.abc import Generator, Sequence
+    from collections.abc import Callable, Generator, Sequence
     from datetime import datetime, timedelta
 
     from langchain_core.runnables import RunnableConfig
@@ -53,6 +54,8 @@ if TYPE_CHECKING:
     from .._pending import PendingInterrupt
 
 __all__ = ["Listing", "asweep", "sweep"]
+
+logger = logging.getLogger("langgraph_hitl")
 
 
 class Listing(Protocol):
@@ -385,7 +388,7 @@ def sweep(
                     answer = _sync_timed_out(graph, op)
                 else:
                     renew = partial(_renew, db, s, op.owner)
-                    with Heartbeat(renew, s.lease.total_seconds()):
+                    with _Renewing(renew, max(s.lease.total_seconds() / 3, 0.01)):
                         answer = list(pool.map(partial(_attempt, s), op.claimed))
     except StopIteration as stop:
         result: SweepResult = stop.value
@@ -401,14 +404,38 @@ def _sync_timed_out(graph: Pregel[Any, Any, Any, Any], op: _TimedOut) -> bool:
         return False
 
 
+class _Renewing:
+    """Renews this sweep's delivery claims every `every` seconds, in a thread, while used."""
+
+    def __init__(self, renew: Callable[[], None], every: float) -> None:
+        self._renew = renew
+        self._every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="langgraph-hitl-notify-claims")
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every):
+            try:
+                self._renew()
+            except Exception as exc:  # a missed renewal only shortens the lease: say so
+                logger.warning("Could not renew notification claims: %r; retrying.", exc)
+
+    def __enter__(self) -> None:
+        self._thread.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 async def _renew_forever(db: AsyncDb, s: Settings, owner: str) -> None:
     every = max(s.lease.total_seconds() / 3, 0.01)
     while True:
         await asyncio.sleep(every)
         try:
             await db.run(_renew_step(db, s, owner))
-        except Exception:  # a missed renewal only shortens the lease
-            continue
+        except Exception as exc:  # a missed renewal only shortens the lease: say so
+            logger.warning("Could not renew notification claims: %r; retrying.", exc)
 
 
 async def asweep(
