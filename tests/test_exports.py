@@ -54,6 +54,7 @@ PUBLIC = {
         # Across threads
         "Inbox",
         "ProgressCallback",
+        "RemoteInbox",
         "TIMEOUT_REVIEWER",
         "aopen_checkpointer",
         "open_checkpointer",
@@ -68,7 +69,9 @@ PUBLIC = {
         "RequestExpiredError",
         "ResumeConflictError",
         "ResumeFailedError",
+        "RunFailedError",
         "ScriptExhaustedError",
+        "ServerError",
         "SwallowedInterruptError",
         "TimeoutTooEarlyError",
         "UnknownInterruptError",

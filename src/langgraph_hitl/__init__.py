@@ -23,7 +23,9 @@ from ._errors import (
     RequestExpiredError,
     ResumeConflictError,
     ResumeFailedError,
+    RunFailedError,
     ScriptExhaustedError,
+    ServerError,
     SwallowedInterruptError,
     TimeoutTooEarlyError,
     UnknownInterruptError,
@@ -31,6 +33,7 @@ from ._errors import (
 from ._human import HumanAssistanceRequest, HumanReply, OnReply, human_assistance_tool
 from ._inbox import Inbox, ProgressCallback
 from ._pending import PendingInterrupt, apending_interrupts, pending_interrupts
+from ._remote import RemoteInbox
 from ._resume import aresume, resume, resume_command
 
 __version__: str = _version("langgraph-hitl")
@@ -74,6 +77,7 @@ __all__ = [
     # Across threads: the inbox, deadlines, durable checkpointers
     "Inbox",
     "ProgressCallback",
+    "RemoteInbox",
     "TIMEOUT_REVIEWER",
     "aopen_checkpointer",
     "open_checkpointer",
@@ -88,7 +92,9 @@ __all__ = [
     "RequestExpiredError",
     "ResumeConflictError",
     "ResumeFailedError",
+    "RunFailedError",
     "ScriptExhaustedError",
+    "ServerError",
     "SwallowedInterruptError",
     "TimeoutTooEarlyError",
     "UnknownInterruptError",
