@@ -29,7 +29,7 @@ from langgraph_sdk import get_sync_client
 from langgraph_hitl import Inbox
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Iterator
     from multiprocessing.queues import Queue
     from multiprocessing.synchronize import Barrier
 
@@ -90,12 +90,12 @@ class Server:
     url: str
     folder: Path
     ledger: Path
-    headers: Mapping[str, str] | None = None
-    """Headers the test's own client sends (the auth variant's API key)."""
+    api_key: str | None = None
+    """The API key the test's own client sends (the auth variant's, alice's)."""
 
     def client(self) -> SyncLangGraphClient:
         """An SDK client of the server (close it after use)."""
-        return get_sync_client(url=self.url, api_key=None, headers=self.headers)
+        return get_sync_client(url=self.url, api_key=self.api_key)
 
     def start(self, graph: str, run_input: dict[str, Any]) -> str:
         """Run `graph` on a new thread until it pauses; return the thread id."""
@@ -106,12 +106,6 @@ class Server:
             return thread_id
         finally:
             client.close()
-
-    def inbox(self, **kwargs: Any) -> Any:
-        """`Inbox.from_server` of this server (with its test key, unless given)."""
-        if self.headers and "api_key" not in kwargs:
-            kwargs["api_key"] = self.headers["x-api-key"]
-        return Inbox.from_server(self.url, **kwargs)
 
     def effects(self, **match: Any) -> list[dict[str, Any]]:
         """The tools' side effects so far, those whose fields equal `match`."""
@@ -160,8 +154,8 @@ def serve(folder: Path, *, auth: bool = False) -> Iterator[Server]:
         )
     try:
         _wait_ready(url, process, log)
-        headers = {"x-api-key": "key-alice"} if auth else None
-        yield Server(url=url, folder=folder, ledger=ledger, headers=headers)
+        key = "key-alice" if auth else None
+        yield Server(url=url, folder=folder, ledger=ledger, api_key=key)
     finally:
         _stop(process)
 

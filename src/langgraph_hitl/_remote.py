@@ -293,7 +293,12 @@ class RemoteInbox:
                 self._filter = {"assistant_id": str(found.get("assistant_id") or name)}
                 return self._filter
         else:
-            graphs = yield _Call("assistants", "search", kwargs={"graph_id": name, "limit": 1})
+            try:
+                graphs = yield _Call("assistants", "search", kwargs={"graph_id": name, "limit": 1})
+            except ServerError as exc:
+                if exc.status_code not in (404, 422):
+                    raise
+                graphs = []
             if graphs:
                 self._filter = {"graph_id": name}
                 return self._filter
