@@ -683,14 +683,20 @@ class RemoteInbox:
         """Async twin of `expire`."""
         return await self._adrive(self._expire(now=now, on_progress=on_progress))
 
-    def values(self, thread_id: str) -> Any:
-        """The thread's current state values (as the server returns them)."""
-        return self._drive(self._values(thread_id))
+    def values(self, thread_id: str, *, checkpoint_id: str | None = None) -> Any:
+        """The thread's state values (as the server returns them: JSON).
 
-    async def avalues(self, thread_id: str) -> Any:
+        Args:
+            thread_id: The thread.
+            checkpoint_id: At this checkpoint of the thread; default: its latest.
+        """
+        return self._drive(self._values(thread_id, checkpoint_id))
+
+    async def avalues(self, thread_id: str, *, checkpoint_id: str | None = None) -> Any:
         """Async twin of `values`."""
-        return await self._adrive(self._values(thread_id))
+        return await self._adrive(self._values(thread_id, checkpoint_id))
 
-    def _values(self, thread_id: str) -> _Steps[Any]:
-        state = yield _Call("threads", "get_state", (thread_id,))
+    def _values(self, thread_id: str, checkpoint_id: str | None) -> _Steps[Any]:
+        kwargs = {"checkpoint_id": checkpoint_id} if checkpoint_id else {}
+        state = yield _Call("threads", "get_state", (thread_id,), kwargs)
         return (state or {}).get("values")
