@@ -304,3 +304,23 @@ def test_a_stale_run_is_refused_by_the_server_and_the_thread_stays_listed(
     assert only(inbox.pending(), thread_id).id == second.id
     inbox.resume(thread_id, {second.id: {"type": "approve", "reviewer": "bob"}})
     assert len(server.effects(invoice_id="INV-S2")) == 1
+
+
+def test_the_listing_pages_through_every_thread(server: Server) -> None:
+    with Inbox.from_server(server.url, assistant_id="survey") as inbox:
+        already = {i.thread_id for i in inbox.pending()}
+    started = {server.start("survey", {}) for _ in range(23)}
+    progress: list[tuple[int, int]] = []
+    with RemoteInbox(server.url, assistant_id="survey", page_size=10) as paged:
+        listed = paged.pending(on_progress=lambda done, total: progress.append((done, total)))
+        assert {i.thread_id for i in listed} == started | already
+        assert len(listed) == len(started | already)
+        assert paged.pending(limit=3) == listed[:3]
+    assert progress[-1][0] == progress[-1][1] == len(started | already)
+    assert len(progress) >= 3
+
+
+@pytest.mark.parametrize("size", [0, 9, True, 10.5])
+def test_a_page_size_below_ten_is_refused(size: object) -> None:
+    with pytest.raises(ValueError, match="page_size must be an int of at least 10"):
+        RemoteInbox("http://127.0.0.1:1", page_size=size)  # type: ignore[arg-type]

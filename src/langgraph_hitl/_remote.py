@@ -73,10 +73,10 @@ except ImportError:  # pragma: no cover - the flag's wire name, for another Lang
     STRICT_RESUME = "__pregel_strict_resume"
 
 PAGE_SIZE = 100
-"""Threads per `threads.search` request."""
-_OVERLAP = 5
-"""Threads each page re-reads of the one before: a thread that left the listing meanwhile
-(answered) shifts the offsets back, and must not make the next thread go unseen."""
+"""Threads per `threads.search` request, by default."""
+_OVERLAP = 20
+"""Each page re-reads the last 1/20 of the one before: a thread that left the listing
+meanwhile (answered) shifts the offsets back, and must not make the next thread go unseen."""
 _SELECT = ["thread_id", "status", "metadata", "updated_at", "interrupts"]
 """The fields a listing asks for: never `values` (a thread's whole conversation)."""
 
@@ -131,6 +131,7 @@ class RemoteInbox:
         api_key: Sent as `x-api-key`. Default: as `langgraph_sdk` does, from
             `LANGGRAPH_API_KEY` / `LANGSMITH_API_KEY` / `LANGCHAIN_API_KEY` when set.
         headers: Extra headers on every request (e.g. `Authorization` for custom auth).
+        page_size: Threads per listing request (at least 10).
     """
 
     def __init__(
@@ -140,6 +141,7 @@ class RemoteInbox:
         assistant_id: str | None = None,
         api_key: str | None = None,
         headers: Mapping[str, str] | None = None,
+        page_size: int = PAGE_SIZE,
     ) -> None:
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise ValueError(
@@ -150,7 +152,10 @@ class RemoteInbox:
             raise ValueError(
                 f"assistant_id must be an assistant id or a graph id, got {assistant_id!r}."
             )
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 10:
+            raise ValueError(f"page_size must be an int of at least 10, got {page_size!r}.")
         self.url = url.rstrip("/")
+        self.page_size = page_size
         self.assistant_id = assistant_id
         self._api_key = api_key
         self._headers = dict(headers or {})
@@ -381,7 +386,7 @@ class RemoteInbox:
                     kwargs={
                         "status": status,
                         "metadata": wanted,
-                        "limit": PAGE_SIZE,
+                        "limit": self.page_size,
                         "offset": offset,
                         "sort_by": "updated_at",
                         "sort_order": "asc",
@@ -393,14 +398,14 @@ class RemoteInbox:
                 seen.update(r.thread_id for r in page)
                 items = yield from self._items(fresh)
                 kept.extend(i for i in items if _keep(i, tool=tool, type=type))
-                more = len(page) == PAGE_SIZE
+                more = len(page) == self.page_size
                 if on_progress is not None:
-                    on_progress(len(seen), len(seen) + (PAGE_SIZE if more else 0))
+                    on_progress(len(seen), len(seen) + (self.page_size if more else 0))
                 # Pages come oldest first: once `limit` are kept, later threads are newer.
                 enough = status == "interrupted" and limit is not None and len(kept) >= limit
                 if not more or enough:
                     break
-                offset += PAGE_SIZE - _OVERLAP
+                offset += self.page_size - self.page_size // _OVERLAP
         kept = _sorted(kept)
         return kept if limit is None else kept[:limit]
 
