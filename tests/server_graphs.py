@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 from langchain_core.messages import AnyMessage
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
 
 LEDGER_ENV = "HITL_TEST_LEDGER"
 """The file the tools append their side effects to, one JSON line each."""
+GATE_ENV = "HITL_TEST_GATE"
+"""A file `held`'s tool waits for before it finishes."""
 
 REVIEWERS = ("alice", "bob")
 DEADLINE = timedelta(hours=1)
@@ -61,6 +65,17 @@ def pay_invoice(invoice_id: str, amount: float) -> str:
     """Pay an invoice."""
     _record({"tool": "pay_invoice", "invoice_id": invoice_id, "amount": amount})
     return f"Paid {amount:.2f} EUR for {invoice_id}."
+
+
+def hold_payment(invoice_id: str) -> str:
+    """Pay an invoice, once the test opens the gate."""
+    _record({"tool": "hold_payment", "invoice_id": invoice_id, "state": "entered"})
+    gate = Path(os.environ[GATE_ENV])
+    deadline = time.monotonic() + 120
+    # Polls a condition the test sets; the generous bound only ends a forgotten run.
+    while not gate.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return f"Paid {invoice_id}."
 
 
 def _tools_graph(tools: list[BaseTool]) -> CompiledStateGraph[Any, Any, Any, Any]:
@@ -106,8 +121,10 @@ expiring = _tools_graph([approval_tool(pay_invoice, timeout=timedelta(millisecon
 human = _tools_graph([human_assistance_tool()])
 whoami = _tools_graph([human_assistance_tool(on_reply=_reply_with_user)])
 """Human assistance whose result names the server's authenticated user of the resume."""
+held = _tools_graph([approval_tool(hold_payment)])
+"""An approval whose tool, once approved, runs until the test opens the gate file."""
 survey = _survey_graph()
 subgraph = _subgraph()
 """The approval inside a subgraph node `review` (its interrupt's path is review/tools)."""
 
-GRAPHS = ("approval", "expiring", "human", "whoami", "survey", "subgraph")
+GRAPHS = ("approval", "expiring", "held", "human", "whoami", "survey", "subgraph")

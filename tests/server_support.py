@@ -29,7 +29,7 @@ from langgraph_sdk import get_sync_client
 from langgraph_hitl import Inbox
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping
     from multiprocessing.queues import Queue
     from multiprocessing.synchronize import Barrier
 
@@ -90,8 +90,15 @@ class Server:
     url: str
     folder: Path
     ledger: Path
+    gate: Path
+    """The file the `held` graph's tool waits for."""
+    process: subprocess.Popen[bytes]
     api_key: str | None = None
     """The API key the test's own client sends (the auth variant's, alice's)."""
+
+    def stop(self) -> None:
+        """Stop the server now (a test of what a client meets when it goes away)."""
+        _stop(self.process)
 
     def client(self) -> SyncLangGraphClient:
         """An SDK client of the server (close it after use)."""
@@ -139,6 +146,8 @@ def serve(folder: Path, *, auth: bool = False) -> Iterator[Server]:
     env = {k: v for k, v in os.environ.items() if k not in _DROPPED}
     env.update(OFFLINE)
     env[server_graphs.LEDGER_ENV] = str(ledger)
+    gate = folder / "gate"
+    env[server_graphs.GATE_ENV] = str(gate)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     binary = Path(sys.executable).parent / "langgraph"
@@ -155,7 +164,7 @@ def serve(folder: Path, *, auth: bool = False) -> Iterator[Server]:
     try:
         _wait_ready(url, process, log)
         key = "key-alice" if auth else None
-        yield Server(url=url, folder=folder, ledger=ledger, api_key=key)
+        yield Server(url=url, folder=folder, ledger=ledger, gate=gate, process=process, api_key=key)
     finally:
         _stop(process)
 
@@ -196,6 +205,24 @@ def wait_until(condition: Any, *, timeout: float = 60.0, what: str = "the condit
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} did not hold within {timeout:g} s")
         time.sleep(0.05)
+
+
+def cli(
+    *args: str, stdin: str = "", env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m langgraph_hitl *args` as a process, with no API key of the machine's."""
+    environ = {k: v for k, v in os.environ.items() if k not in _DROPPED}
+    environ.update(OFFLINE)
+    environ.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "langgraph_hitl", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=300,
+        check=False,
+    )
 
 
 def race(

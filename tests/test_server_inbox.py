@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from server_graphs import DEADLINE, SURVEY_SCHEMA
-from server_support import Server, ai_message, serve, tool_call
+from server_support import Server, ai_message, serve, tool_call, wait_until
 
 from langgraph_hitl import (
     Inbox,
@@ -16,6 +17,7 @@ from langgraph_hitl import (
     RemoteInbox,
     RequestExpiredError,
     ResumeConflictError,
+    ServerError,
     UnknownInterruptError,
 )
 from langgraph_hitl._remote_wire import ThreadRecord, run_refusal
@@ -23,6 +25,7 @@ from langgraph_hitl.testing import FakeClock, use_clock
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from langgraph_hitl import PendingInterrupt
 
@@ -324,3 +327,32 @@ def test_the_listing_pages_through_every_thread(server: Server) -> None:
 def test_a_page_size_below_ten_is_refused(size: object) -> None:
     with pytest.raises(ValueError, match="page_size must be an int of at least 10"):
         RemoteInbox("http://127.0.0.1:1", page_size=size)  # type: ignore[arg-type]
+
+
+# The SDK warns as it tries to reconnect to the run's stream; the server is gone for good.
+@pytest.mark.filterwarnings("ignore:Request failed, attempting reconnect:UserWarning")
+def test_a_server_lost_after_accepting_says_the_answer_was_accepted(
+    tmp_path: Path,
+) -> None:
+    with serve(tmp_path / "lost") as lost:
+        thread_id = lost.start("held", ai_message(tool_call("hold_payment", invoice_id="H-1")))
+        failures: list[BaseException] = []
+        with Inbox.from_server(lost.url) as inbox:
+            (item,) = inbox.pending()
+
+            def answer() -> None:
+                try:
+                    inbox.resume(thread_id, {item.id: {"type": "approve"}})
+                except BaseException as exc:
+                    failures.append(exc)
+
+            worker = threading.Thread(target=answer)
+            worker.start()
+            wait_until(lambda: lost.effects(state="entered"), what="the tool to run")
+            lost.stop()
+            worker.join(timeout=120)
+    assert not worker.is_alive()
+    (failure,) = failures
+    assert isinstance(failure, ServerError)
+    assert "accepted the answer" in str(failure)
+    assert "may still apply it" in str(failure)

@@ -471,8 +471,18 @@ class RemoteInbox:
                 ) from exc
             raise
         run_id = str(run["run_id"])
-        joined = yield _Call("runs", "join", (thread_id, run_id))
-        final = yield _Call("runs", "get", (thread_id, run_id))
+        try:
+            joined = yield _Call("runs", "join", (thread_id, run_id))
+            final = yield _Call("runs", "get", (thread_id, run_id))
+        except ServerError as exc:
+            # Past this point the answer is the server's: say so, not "nothing was sent".
+            raise ServerError(
+                f"The server accepted the answer to {ids} on thread {thread_id!r} (run "
+                f"{run_id!r}), but waiting for its run failed: {exc} The run may still "
+                "apply it; read the thread before answering again.",
+                url=self.url,
+                status_code=exc.status_code,
+            ) from exc
         refusal = run_refusal(final or {}, joined, thread_id=thread_id, ids=ids)
         if isinstance(refusal, RunFailedError):
             refusal.url = self.url
