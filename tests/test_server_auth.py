@@ -6,7 +6,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 import pytest
-from server_support import Server, ai_message, free_port, serve, tool_call
+from server_support import Server, ai_message, cli, free_port, serve, tool_call
 
 from langgraph_hitl import Inbox, ServerError
 
@@ -77,3 +77,20 @@ def test_a_url_that_is_no_http_url_is_refused(url: str) -> None:
 def test_an_empty_assistant_id_is_refused() -> None:
     with pytest.raises(ValueError, match="assistant_id"):
         Inbox.from_server("http://127.0.0.1:1", assistant_id="")
+
+
+def test_the_command_line_takes_the_key_from_a_variable(server: Server) -> None:
+    thread_id = server.start("human", ai_message(tool_call("human_assistance", query="Key?")))
+    listed = cli(
+        "inbox", "--url", server.url, "--api-key-env", "HITL_KEY", env={"HITL_KEY": "key-bob"}
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert thread_id in listed.stdout
+
+    refused = cli(
+        "inbox", "--url", server.url, "--api-key-env", "HITL_KEY", env={"HITL_KEY": "nope"}
+    )
+    assert refused.returncode == 2
+    assert "Traceback" not in refused.stderr
+    (line,) = refused.stderr.strip().splitlines()
+    assert "refused the credentials (HTTP 401)" in line

@@ -59,15 +59,21 @@ def _serve(args: argparse.Namespace) -> int:
     return cmd_serve(args)
 
 
-def _graph_args(parser: argparse.ArgumentParser) -> None:
+def _graph_args(parser: argparse.ArgumentParser, *, remote: bool = False) -> None:
     parser.add_argument(
         "graph",
         metavar="GRAPH",
+        nargs="?" if remote else None,
         help="path/to/file.py:variable (a StateGraph, compiled graph or factory)",
     )
     parser.add_argument(
-        "--db", required=True, metavar="URL", help="a SQLite file path or a postgresql:// URL"
+        "--db", required=not remote, metavar="URL", help="a SQLite file path or a postgresql:// URL"
     )
+    if remote:
+        # Or a LangGraph Server deployment, checked in `main` (one line when wrong).
+        from ._remote_cli import add_server_args
+
+        add_server_args(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=_demo)
 
     inbox = sub.add_parser("inbox", help="list pending human requests across threads")
-    _graph_args(inbox)
+    _graph_args(inbox, remote=True)
     inbox.add_argument("--limit", type=int, default=None, help="show at most N (oldest first)")
     inbox.add_argument("--tool", default=None, help="only requests about this tool")
     inbox.add_argument("--type", default=None, help="only requests of this type")
@@ -94,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     inbox.set_defaults(run=_inbox)
 
     review = sub.add_parser("review", help="walk through pending requests and answer them")
-    _graph_args(review)
+    _graph_args(review, remote=True)
     review.add_argument("--thread", default=None, metavar="ID", help="only this thread")
     review.add_argument(
         "--reviewer",
@@ -107,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     expire = sub.add_parser(
         "expire", help="answer every overdue request with its on_timeout answer (for cron)"
     )
-    _graph_args(expire)
+    _graph_args(expire, remote=True)
     expire.set_defaults(run=_expire)
 
     serve = sub.add_parser("serve", help="the web reviewer (needs langgraph-hitl[web])")
@@ -127,6 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = build_parser().parse_args(argv)
+    if hasattr(args, "api_key_env"):
+        from ._remote_cli import source_problem
+
+        problem = source_problem(args)
+        if problem is not None:
+            print(f"langgraph-hitl {args.command}: error: {problem}", file=sys.stderr)
+            return 2
     code: int = args.run(args)
     return code
 

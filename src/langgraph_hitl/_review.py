@@ -24,11 +24,12 @@ from ._errors import (
     RequestExpiredError,
     ResumeConflictError,
     ResumeFailedError,
+    ServerError,
     UnknownInterruptError,
 )
 from ._graphref import GraphSpecError
-from ._inbox import Inbox
-from ._terminal import age_of, compact, expiry_of, fail, fields_of, open_graph
+from ._remote_cli import UsageError
+from ._terminal import age_of, compact, expiry_of, fail, fields_of, open_inbox
 from ._validation import schema_key, validate_answer
 
 if TYPE_CHECKING:
@@ -36,7 +37,9 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
 
+    from ._inbox import Inbox
     from ._pending import PendingInterrupt
+    from ._remote import RemoteInbox
 
 __all__ = ["allowed_decisions", "review", "text_field"]
 
@@ -151,7 +154,7 @@ def _json(text: str) -> tuple[bool, object]:
 @dataclass
 class _Review:
     console: _Console
-    inbox: Inbox[Any]
+    inbox: Inbox[Any] | RemoteInbox
     reviewer: str | None
     answered: int = 0
     skipped: int = 0
@@ -377,8 +380,8 @@ def review(
     """Run `langgraph-hitl review` with `args`, reading `stdin` and writing `stdout`."""
     console = _Console(stdin or sys.stdin, stdout or sys.stdout)
     try:
-        with open_graph(args) as graph:
-            session = _Review(console, Inbox(graph), args.reviewer)
+        with open_inbox(args) as inbox:
+            session = _Review(console, inbox, args.reviewer)
             try:
                 _walk(session, args.thread)
             except _Quit:
@@ -388,7 +391,7 @@ def review(
             except KeyboardInterrupt:
                 console.say("\nInterrupted: nothing was sent for the request shown.")
                 return 130
-    except (GraphSpecError, ImportError) as exc:
+    except (GraphSpecError, ImportError, ServerError, UsageError) as exc:
         return fail(str(exc))
     if session.answered + session.skipped + session.taken == 0:
         console.say(

@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from . import _clock as clock
 from ._checkpointers import open_checkpointer
+from ._errors import ServerError
 from ._graphref import GraphSpecError, load_graph
 from ._inbox import Inbox
+from ._remote_cli import UsageError
 
 if TYPE_CHECKING:
     import argparse
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from langgraph.pregel import Pregel
 
     from ._pending import PendingInterrupt
+    from ._remote import RemoteInbox
 
 __all__ = [
     "PROGRESS_MIN",
@@ -42,6 +45,7 @@ __all__ = [
     "fail",
     "fields_of",
     "open_graph",
+    "open_inbox",
 ]
 
 PROGRESS_MIN = 200
@@ -90,6 +94,19 @@ class Progress:
 def open_graph(args: argparse.Namespace) -> Iterator[Pregel[Any, Any, Any, Any]]:
     with open_checkpointer(args.db) as saver:
         yield load_graph(args.graph, saver)
+
+
+@contextmanager
+def open_inbox(args: argparse.Namespace) -> Iterator[Inbox[Any] | RemoteInbox]:
+    """The inbox the options name: a deployment's (`--url`), or a graph's (`GRAPH --db`)."""
+    if getattr(args, "url", None) is not None:
+        from ._remote_cli import remote_inbox
+
+        with remote_inbox(args) as remote:
+            yield remote
+    else:
+        with open_graph(args) as graph:
+            yield Inbox(graph)
 
 
 def fail(message: str) -> int:
@@ -207,11 +224,11 @@ def cmd_inbox(args: argparse.Namespace) -> int:
     """`langgraph-hitl inbox GRAPH --db URL`: the pending requests, oldest first."""
     progress = Progress("listing")
     try:
-        with open_graph(args) as graph:
-            items = Inbox(graph).pending(
+        with open_inbox(args) as inbox:
+            items = inbox.pending(
                 tool=args.tool, type=args.type, thread_id=args.thread, on_progress=progress
             )
-    except (GraphSpecError, ImportError) as exc:
+    except (GraphSpecError, ImportError, ServerError, UsageError) as exc:
         return fail(str(exc))
     finally:
         progress.close()
@@ -235,9 +252,9 @@ def cmd_expire(args: argparse.Namespace) -> int:
     """`langgraph-hitl expire GRAPH --db URL`: apply the on_timeout answer of overdue requests."""
     progress = Progress("expiring")
     try:
-        with open_graph(args) as graph:
-            done = Inbox(graph).expire(on_progress=progress)
-    except (GraphSpecError, ImportError) as exc:
+        with open_inbox(args) as inbox:
+            done = inbox.expire(on_progress=progress)
+    except (GraphSpecError, ImportError, ServerError, UsageError) as exc:
         return fail(str(exc))
     finally:
         progress.close()
