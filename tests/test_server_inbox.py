@@ -356,3 +356,23 @@ def test_a_server_lost_after_accepting_says_the_answer_was_accepted(
     assert isinstance(failure, ServerError)
     assert "accepted the answer" in str(failure)
     assert "may still apply it" in str(failure)
+
+
+def test_a_version_from_the_listing_holds_until_the_thread_changes(
+    server: Server, inbox: RemoteInbox
+) -> None:
+    thread_id = server.start("approval", pay("INV-META"))
+    before = only(inbox.pending(), thread_id)
+    client = server.client()
+    try:
+        # A change of the thread that is not a change of its state (updated_at moves).
+        client.threads.update(thread_id, metadata={"triaged": True})
+    finally:
+        client.close()
+    decision = {before.id: {"type": "approve", "reviewer": "alice"}}
+    with pytest.raises(ResumeConflictError, match="version"):
+        inbox.resume(thread_id, decision, expect_version=before.version)
+    fresh = only(inbox.pending(), thread_id)
+    assert fresh.version != before.version
+    inbox.resume(thread_id, decision, expect_version=fresh.version)
+    assert len(server.effects(invoice_id="INV-META")) == 1

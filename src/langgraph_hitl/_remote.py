@@ -21,19 +21,16 @@ whatever the timing, as long as the server's LangGraph honours strict resume (1.
 What does not: a failed run is not taken back (`RunFailedError`; the server keeps what it
 saved), and a refused stale run leaves the thread's status `"error"` (still listed).
 
-The logic is written once, as generators that yield `_Call`s (sans-I/O); `_drive` runs
-them on the sync client, `_adrive` on the async one.
+The logic is written once, as generators of SDK calls (sans-I/O), which `_remote_io`
+runs on the sync or the async client.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Generator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from langgraph.types import GraphOutput
 
 from . import _clock as clock
@@ -46,6 +43,7 @@ from ._errors import (
     TimeoutTooEarlyError,
     UnknownInterruptError,
 )
+from ._remote_io import Call, Steps, Transport
 from ._remote_wire import (
     ThreadRecord,
     is_uuid,
@@ -57,14 +55,10 @@ from ._remote_wire import (
 from ._resume import build_command, is_mapping_of_answers
 
 if TYPE_CHECKING:
-    from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
-
     from ._inbox import ProgressCallback
     from ._pending import PendingInterrupt
 
 __all__ = ["PAGE_SIZE", "RemoteInbox"]
-
-T = TypeVar("T")
 
 STRICT_RESUME: str
 try:  # The run's configurable flag that makes LangGraph check resume ids as it loads.
@@ -79,19 +73,6 @@ _OVERLAP = 20
 meanwhile (answered) shifts the offsets back, and must not make the next thread go unseen."""
 _SELECT = ["thread_id", "status", "metadata", "updated_at", "interrupts"]
 """The fields a listing asks for: never `values` (a thread's whole conversation)."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Call:
-    """One call of the SDK client: `client.<group>.<method>(*args, **kwargs)`."""
-
-    group: str
-    method: str
-    args: tuple[Any, ...] = ()
-    kwargs: Mapping[str, Any] = field(default_factory=dict)
-
-
-_Steps = Generator[_Call, Any, T]
 
 
 def _keep(item: PendingInterrupt, *, tool: str | None, type: str | None) -> bool:
@@ -157,50 +138,17 @@ class RemoteInbox:
         self.url = url.rstrip("/")
         self.page_size = page_size
         self.assistant_id = assistant_id
-        self._api_key = api_key
-        self._headers = dict(headers or {})
-        self._sync: SyncLangGraphClient | None = None
-        self._async: tuple[asyncio.AbstractEventLoop, LangGraphClient] | None = None
+        self._io = Transport(self.url, api_key=api_key, headers=headers)
         self._filter: dict[str, str] | None = None
         self._nodes: dict[str, tuple[str, ...]] = {}
 
-    # -- the clients -------------------------------------------------------------------
-
-    def _client_kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"url": self.url, "headers": self._headers or None}
-        if self._api_key is not None:
-            kwargs["api_key"] = self._api_key
-        return kwargs
-
-    def _sync_client(self) -> SyncLangGraphClient:
-        if self._sync is None:
-            from langgraph_sdk import get_sync_client
-
-            self._sync = get_sync_client(**self._client_kwargs())
-        return self._sync
-
-    def _async_client(self) -> LangGraphClient:
-        loop = asyncio.get_running_loop()
-        if self._async is None or self._async[0] is not loop:
-            from langgraph_sdk import get_client
-
-            # An httpx async client belongs to the loop it was made in.
-            self._async = (loop, get_client(**self._client_kwargs()))
-        return self._async[1]
-
     def close(self) -> None:
         """Close the sync client's connections (the async one: `aclose`)."""
-        if self._sync is not None:
-            self._sync.close()
-            self._sync = None
+        self._io.close()
 
     async def aclose(self) -> None:
         """Close both clients' connections."""
-        self.close()
-        if self._async is not None:
-            _, client = self._async
-            self._async = None
-            await client.aclose()
+        await self._io.aclose()
 
     def __enter__(self) -> RemoteInbox:
         return self
@@ -214,83 +162,16 @@ class RemoteInbox:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    # -- running the steps -------------------------------------------------------------
-
-    def _error(self, exc: Exception, call: _Call) -> Exception:
-        """The library error a failed SDK call stands for (others pass unchanged)."""
-        where = f"The LangGraph Server at {self.url!r}"
-        if isinstance(exc, httpx.HTTPStatusError):
-            status = exc.response.status_code
-            if status in (401, 403):
-                return ServerError(
-                    f"{where} refused the credentials (HTTP {status}): check the API key "
-                    "(api_key=, or --api-key-env VAR on the command line) or the headers.",
-                    url=self.url,
-                    status_code=status,
-                )
-            try:
-                detail = str(exc.response.json().get("detail") or exc.response.text)
-            except (ValueError, AttributeError):
-                detail = exc.response.text
-            return ServerError(
-                f"{where} answered HTTP {status} to {call.group}.{call.method}: {detail}",
-                url=self.url,
-                status_code=status,
-            )
-        if isinstance(exc, httpx.TransportError):
-            return ServerError(
-                f"Cannot reach the LangGraph Server at {self.url!r} ({exc or type(exc).__name__})"
-                ": check the URL, and that the server is running.",
-                url=self.url,
-            )
-        return exc
-
-    def _drive(self, steps: _Steps[T]) -> T:
-        client = self._sync_client()
-        result: Any = None
-        error: Exception | None = None
-        while True:
-            try:
-                call = steps.throw(error) if error is not None else steps.send(result)
-            except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
-            error, result = None, None
-            try:
-                method = getattr(getattr(client, call.group), call.method)
-                result = method(*call.args, **call.kwargs)
-            except Exception as exc:
-                error = self._error(exc, call)
-                if error is not exc:
-                    error.__cause__ = exc
-
-    async def _adrive(self, steps: _Steps[T]) -> T:
-        client = self._async_client()
-        result: Any = None
-        error: Exception | None = None
-        while True:
-            try:
-                call = steps.throw(error) if error is not None else steps.send(result)
-            except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
-            error, result = None, None
-            try:
-                method = getattr(getattr(client, call.group), call.method)
-                result = await method(*call.args, **call.kwargs)
-            except Exception as exc:
-                error = self._error(exc, call)
-                if error is not exc:
-                    error.__cause__ = exc
-
     # -- steps -------------------------------------------------------------------------
 
-    def _ready(self) -> _Steps[dict[str, str] | None]:
+    def _ready(self) -> Steps[dict[str, str] | None]:
         """The metadata filter of the inbox's assistant (checked once on the server)."""
         if self.assistant_id is None or self._filter is not None:
             return self._filter
         name = self.assistant_id
         if is_uuid(name):
             try:
-                found = yield _Call("assistants", "get", (name,))
+                found = yield Call("assistants", "get", (name,))
             except ServerError as exc:
                 if exc.status_code not in (404, 422):
                     raise
@@ -299,7 +180,7 @@ class RemoteInbox:
                 return self._filter
         else:
             try:
-                graphs = yield _Call("assistants", "search", kwargs={"graph_id": name, "limit": 1})
+                graphs = yield Call("assistants", "search", kwargs={"graph_id": name, "limit": 1})
             except ServerError as exc:
                 if exc.status_code not in (404, 422):
                     raise
@@ -307,41 +188,38 @@ class RemoteInbox:
             if graphs:
                 self._filter = {"graph_id": name}
                 return self._filter
-        listed = yield _Call("assistants", "search", kwargs={"limit": 100})
+        listed = yield Call("assistants", "search", kwargs={"limit": 100})
         known = sorted({str(a.get("graph_id")) for a in listed or ()})
         raise ServerError(
             f"The LangGraph Server at {self.url!r} has no assistant {name!r}: give an "
             f"assistant id, or one of its graph ids {known}.",
             url=self.url,
         )
-        return self._filter
 
-    def _graph_nodes(self, record: ThreadRecord) -> _Steps[tuple[str, ...]]:
+    def _graph_nodes(self, record: ThreadRecord) -> Steps[tuple[str, ...]]:
         key = record.assistant_id or record.graph_id
         if key is None:
             return ()
         if key not in self._nodes:
-            graph = yield _Call("assistants", "get_graph", (key,))
+            graph = yield Call("assistants", "get_graph", (key,))
             nodes = [str(n.get("id")) for n in (graph or {}).get("nodes") or ()]
             self._nodes[key] = tuple(n for n in nodes if n not in ("__start__", "__end__"))
         return self._nodes[key]
 
-    def _items(self, records: Sequence[ThreadRecord]) -> _Steps[list[PendingInterrupt]]:
+    def _items(self, records: Sequence[ThreadRecord]) -> Steps[list[PendingInterrupt]]:
         items: list[PendingInterrupt] = []
         for record in records:
             nodes = yield from self._graph_nodes(record)
             found = items_of(record, nodes)
             if found is None:
-                state = yield _Call(
-                    "threads", "get_state", (record.thread_id,), {"subgraphs": True}
-                )
+                state = yield Call("threads", "get_state", (record.thread_id,), {"subgraphs": True})
                 found = items_from_state(state or {}, record)
             items.extend(found)
         return items
 
-    def _record(self, thread_id: str) -> _Steps[ThreadRecord | None]:
+    def _record(self, thread_id: str) -> Steps[ThreadRecord | None]:
         try:
-            raw = yield _Call("threads", "get", (thread_id,))
+            raw = yield Call("threads", "get", (thread_id,))
         except ServerError as exc:
             if exc.status_code in (404, 422):
                 return None
@@ -352,11 +230,11 @@ class RemoteInbox:
             return None  # another assistant's thread: not in this inbox
         return record
 
-    def _on_thread(self, thread_id: str) -> _Steps[list[PendingInterrupt]]:
+    def _on_thread(self, thread_id: str) -> Steps[list[PendingInterrupt]]:
         record = yield from self._record(thread_id)
         if record is None or not record.interrupts:
             return []
-        state = yield _Call("threads", "get_state", (thread_id,), {"subgraphs": True})
+        state = yield Call("threads", "get_state", (thread_id,), {"subgraphs": True})
         return items_from_state(state or {}, record)
 
     def _pending(
@@ -367,7 +245,7 @@ class RemoteInbox:
         type: str | None,
         thread_id: str | None,
         on_progress: ProgressCallback | None,
-    ) -> _Steps[list[PendingInterrupt]]:
+    ) -> Steps[list[PendingInterrupt]]:
         if limit is not None and (not isinstance(limit, int) or limit < 0):
             raise ValueError(f"limit must be a non-negative int or None, got {limit!r}.")
         wanted = yield from self._ready()
@@ -380,7 +258,7 @@ class RemoteInbox:
         for status in ("error", "interrupted"):
             offset = 0
             while True:
-                raw = yield _Call(
+                raw = yield Call(
                     "threads",
                     "search",
                     kwargs={
@@ -417,7 +295,7 @@ class RemoteInbox:
         expect_checkpoint: str | None,
         expect_version: str | None,
         system: bool,
-    ) -> _Steps[GraphOutput[dict[str, Any]]]:
+    ) -> Steps[GraphOutput[dict[str, Any]]]:
         yield from self._ready()
         record = yield from self._record(thread_id)
         pending = items_from_state({}, record) if record is not None else []
@@ -427,7 +305,7 @@ class RemoteInbox:
                 "answer now (another reviewer answered it, or the graph ran). Nothing was sent."
             )
         if expect_checkpoint is not None:
-            state = yield _Call("threads", "get_state", (thread_id,))
+            state = yield Call("threads", "get_state", (thread_id,))
             current = (state or {}).get("checkpoint_id")
             if current != expect_checkpoint:
                 raise ResumeConflictError(
@@ -452,7 +330,7 @@ class RemoteInbox:
             )
         ids = list(resume)
         try:
-            run = yield _Call(
+            run = yield Call(
                 "runs",
                 "create",
                 (thread_id, assistant),
@@ -472,8 +350,8 @@ class RemoteInbox:
             raise
         run_id = str(run["run_id"])
         try:
-            joined = yield _Call("runs", "join", (thread_id, run_id))
-            final = yield _Call("runs", "get", (thread_id, run_id))
+            joined = yield Call("runs", "join", (thread_id, run_id))
+            final = yield Call("runs", "get", (thread_id, run_id))
         except ServerError as exc:
             # Past this point the answer is the server's: say so, not "nothing was sent".
             raise ServerError(
@@ -538,7 +416,7 @@ class RemoteInbox:
 
     def _expire(
         self, *, now: datetime | None, on_progress: ProgressCallback | None
-    ) -> _Steps[list[PendingInterrupt]]:
+    ) -> Steps[list[PendingInterrupt]]:
         moment = now or clock.now()
         listed = yield from self._pending(
             limit=None, tool=None, type=None, thread_id=None, on_progress=None
@@ -584,7 +462,7 @@ class RemoteInbox:
         """List pending requests across the deployment's threads, oldest first.
 
         Items read from the server's thread listing have `checkpoint_id=None` and
-        `created_at` = when the thread's state last changed; with `thread_id`, the
+        `created_at` = when the thread last changed (`updated_at`); with `thread_id`, the
         thread's state is read too, which gives both exactly.
 
         Args:
@@ -598,7 +476,7 @@ class RemoteInbox:
             ServerError: The server is unreachable, refused the credentials, or has no
                 such assistant.
         """
-        return self._drive(
+        return self._io.drive(
             self._pending(
                 limit=limit, tool=tool, type=type, thread_id=thread_id, on_progress=on_progress
             )
@@ -614,7 +492,7 @@ class RemoteInbox:
         on_progress: ProgressCallback | None = None,
     ) -> list[PendingInterrupt]:
         """Async twin of `pending`."""
-        return await self._adrive(
+        return await self._io.adrive(
             self._pending(
                 limit=limit, tool=tool, type=type, thread_id=thread_id, on_progress=on_progress
             )
@@ -650,7 +528,7 @@ class RemoteInbox:
             InvalidResumeError, UnknownInterruptError, AmbiguousResumeError,
             NoPendingInterruptError: as `resume()`; nothing was sent.
         """
-        return self._drive(
+        return self._io.drive(
             self._resume(
                 thread_id,
                 answer,
@@ -669,7 +547,7 @@ class RemoteInbox:
         expect_version: str | None = None,
     ) -> GraphOutput[dict[str, Any]]:
         """Async twin of `resume`."""
-        return await self._adrive(
+        return await self._io.adrive(
             self._resume(
                 thread_id,
                 answer,
@@ -690,13 +568,13 @@ class RemoteInbox:
         Returns:
             The requests that were answered.
         """
-        return self._drive(self._expire(now=now, on_progress=on_progress))
+        return self._io.drive(self._expire(now=now, on_progress=on_progress))
 
     async def aexpire(
         self, *, now: datetime | None = None, on_progress: ProgressCallback | None = None
     ) -> list[PendingInterrupt]:
         """Async twin of `expire`."""
-        return await self._adrive(self._expire(now=now, on_progress=on_progress))
+        return await self._io.adrive(self._expire(now=now, on_progress=on_progress))
 
     def values(self, thread_id: str, *, checkpoint_id: str | None = None) -> Any:
         """The thread's state values (as the server returns them: JSON).
@@ -705,13 +583,13 @@ class RemoteInbox:
             thread_id: The thread.
             checkpoint_id: At this checkpoint of the thread; default: its latest.
         """
-        return self._drive(self._values(thread_id, checkpoint_id))
+        return self._io.drive(self._values(thread_id, checkpoint_id))
 
     async def avalues(self, thread_id: str, *, checkpoint_id: str | None = None) -> Any:
         """Async twin of `values`."""
-        return await self._adrive(self._values(thread_id, checkpoint_id))
+        return await self._io.adrive(self._values(thread_id, checkpoint_id))
 
-    def _values(self, thread_id: str, checkpoint_id: str | None) -> _Steps[Any]:
+    def _values(self, thread_id: str, checkpoint_id: str | None) -> Steps[Any]:
         kwargs = {"checkpoint_id": checkpoint_id} if checkpoint_id else {}
-        state = yield _Call("threads", "get_state", (thread_id,), kwargs)
+        state = yield Call("threads", "get_state", (thread_id,), kwargs)
         return (state or {}).get("values")

@@ -59,7 +59,7 @@ class ThreadRecord:
     assistant_id: str | None
     graph_id: str | None
     stamp: str
-    """When the thread's state last changed (`state_updated_at`, else `updated_at`)."""
+    """When the thread last changed (`updated_at`: its state, or its status)."""
     interrupts: tuple[tuple[str, Mapping[str, Any]], ...]
     """`(task_id, interrupt)` of every interrupt the server says the thread waits for."""
 
@@ -74,7 +74,9 @@ class ThreadRecord:
                 for item in items or ():
                     if isinstance(item, Mapping) and isinstance(item.get("id"), str):
                         found.append((str(task_id), item))
-        stamp = raw.get("state_updated_at") or raw.get("updated_at") or ""
+        # `updated_at`, never `state_updated_at`: a listing can ask for the first only, and
+        # a version read from the listing must equal one read from `threads.get`.
+        stamp = raw.get("updated_at") or ""
         assistant = metadata.get("assistant_id")
         graph = metadata.get("graph_id")
         return cls(
@@ -93,12 +95,12 @@ class ThreadRecord:
 
     @property
     def version(self) -> str:
-        """The `PendingInterrupt.version` of its requests: its state's time and their ids."""
+        """The `PendingInterrupt.version` of its requests: its last change and their ids."""
         return version_of(self.stamp, self.ids)
 
     @property
     def updated_at(self) -> datetime | None:
-        """When its state last changed."""
+        """When it last changed."""
         return _parse_time(self.stamp)
 
 
@@ -151,7 +153,7 @@ def _node_of(task_id: str, wanted: str, nodes: Sequence[str]) -> str | None:
 def items_of(record: ThreadRecord, nodes: Sequence[str]) -> list[PendingInterrupt] | None:
     """The thread's requests from its record alone, or None when its state must be read.
 
-    `created_at` is when the thread's state last changed (the server's record has no
+    `created_at` is when the thread last changed (the server's record has no
     checkpoint id), and `checkpoint_id` is None.
     """
     items: list[PendingInterrupt] = []
