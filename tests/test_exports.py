@@ -56,6 +56,7 @@ PUBLIC = {
         # Across threads
         "Inbox",
         "ProgressCallback",
+        "RemoteInbox",
         "TIMEOUT_REVIEWER",
         "aopen_checkpointer",
         "open_checkpointer",
@@ -75,7 +76,9 @@ PUBLIC = {
         "ResumeConflictError",
         "ResumeFailedError",
         "ReviewersConfigError",
+        "RunFailedError",
         "ScriptExhaustedError",
+        "ServerError",
         "SwallowedInterruptError",
         "TimeoutTooEarlyError",
         "UnknownInterruptError",

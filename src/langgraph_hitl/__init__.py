@@ -29,7 +29,9 @@ from ._errors import (
     ResumeConflictError,
     ResumeFailedError,
     ReviewersConfigError,
+    RunFailedError,
     ScriptExhaustedError,
+    ServerError,
     SwallowedInterruptError,
     TimeoutTooEarlyError,
     UnknownInterruptError,
@@ -38,6 +40,7 @@ from ._errors import (
 from ._human import HumanAssistanceRequest, HumanReply, OnReply, human_assistance_tool
 from ._inbox import Inbox, ProgressCallback
 from ._pending import PendingInterrupt, apending_interrupts, pending_interrupts
+from ._remote import RemoteInbox
 from ._resume import aresume, aresume_command, resume, resume_command
 
 __version__: str = _version("langgraph-hitl")
@@ -82,6 +85,7 @@ __all__ = [
     # Across threads: the inbox, deadlines, durable checkpointers
     "Inbox",
     "ProgressCallback",
+    "RemoteInbox",
     "TIMEOUT_REVIEWER",
     "aopen_checkpointer",
     "open_checkpointer",
@@ -101,7 +105,9 @@ __all__ = [
     "ResumeConflictError",
     "ResumeFailedError",
     "ReviewersConfigError",
+    "RunFailedError",
     "ScriptExhaustedError",
+    "ServerError",
     "SwallowedInterruptError",
     "TimeoutTooEarlyError",
     "UnknownInterruptError",

@@ -22,8 +22,15 @@ from typing import TYPE_CHECKING, NoReturn
 
 from ._checkpointers import check_database_url
 from ._display import visible
-from ._errors import DatabaseUnavailableError, DatabaseURLError, HITLError, ReviewersConfigError
+from ._errors import (
+    DatabaseUnavailableError,
+    DatabaseURLError,
+    HITLError,
+    ReviewersConfigError,
+    ServerError,
+)
 from ._graphref import GraphSpecError
+from ._remote_cli import UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -87,7 +94,7 @@ def _inbox(args: argparse.Namespace) -> int:
 
 def _add_inbox(sub: argparse._SubParsersAction[_Parser]) -> None:
     inbox = sub.add_parser("inbox", help="list pending human requests across threads")
-    _graph_args(inbox)
+    _graph_args(inbox, remote=True)
     inbox.add_argument("--limit", type=int, default=None, help="show at most N (oldest first)")
     inbox.add_argument("--tool", default=None, help="only requests about this tool")
     inbox.add_argument("--type", default=None, help="only requests of this type")
@@ -104,7 +111,7 @@ def _review(args: argparse.Namespace) -> int:
 
 def _add_review(sub: argparse._SubParsersAction[_Parser]) -> None:
     review = sub.add_parser("review", help="walk through pending requests and answer them")
-    _graph_args(review)
+    _graph_args(review, remote=True)
     review.add_argument("--thread", default=None, metavar="ID", help="only this thread")
     review.add_argument(
         "--reviewer",
@@ -125,7 +132,7 @@ def _add_expire(sub: argparse._SubParsersAction[_Parser]) -> None:
     expire = sub.add_parser(
         "expire", help="answer every overdue request with its on_timeout answer (for cron)"
     )
-    _graph_args(expire)
+    _graph_args(expire, remote=True)
     expire.set_defaults(run=_expire)
 
 
@@ -236,19 +243,25 @@ def _debug_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _graph_args(parser: argparse.ArgumentParser) -> None:
+def _graph_args(parser: argparse.ArgumentParser, *, remote: bool = False) -> None:
     parser.add_argument(
         "graph",
         metavar="GRAPH",
+        nargs="?" if remote else None,
         help="path/to/file.py:variable (a StateGraph, compiled graph or factory)",
     )
     parser.add_argument(
         "--db",
-        required=True,
+        required=not remote,
         metavar="URL",
         type=_existing_db,
         help="an existing SQLite file or a postgresql:// URL (never created)",
     )
+    if remote:
+        # Or a LangGraph Server deployment: checked in `main` (one line when wrong).
+        from ._remote_cli import add_server_args
+
+        add_server_args(parser)
     _debug_arg(parser)
 
 
@@ -291,6 +304,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = build_parser().parse_args(argv)
     debug = bool(getattr(args, "debug", False))
+    if hasattr(args, "api_key_env"):
+        from ._remote_cli import source_problem
+
+        problem = source_problem(args)
+        if problem is not None:
+            return _fail(problem, EXIT_USAGE)
     try:
         code: int = args.run(args)
         sys.stdout.flush()
@@ -302,7 +321,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print("Interrupted.", file=sys.stderr)
         return 130
-    except (DatabaseURLError, GraphSpecError, ImportError, ReviewersConfigError) as exc:
+    except (
+        DatabaseURLError,
+        GraphSpecError,
+        ImportError,
+        ReviewersConfigError,
+        ServerError,
+        UsageError,
+    ) as exc:
+        # ServerError: an unreachable server, a wrong API key, an unknown assistant.
         if debug:
             raise
         return _fail(str(exc), EXIT_USAGE)

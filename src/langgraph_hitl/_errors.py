@@ -17,6 +17,8 @@ HITLError                         base of every error this library raises
 ├── ReviewersConfigError          (ValueError)   a bad reviewers mapping or file (web reviewer)
 ├── InvalidChannelError           (ValueError)   a notification channel set up with bad values
 ├── DeliveryError                 (RuntimeError) a notification the receiver did not accept
+├── ServerError                   (RuntimeError) a LangGraph Server unreachable, or refusing
+│   └── RunFailedError                           the server's run with an answer failed
 ├── ScriptExhaustedError          (RuntimeError) testing kit: the scripted model ran out
 ├── SwallowedInterruptError       (RuntimeError) testing kit: user code caught an interrupt
 └── UpstreamChangedError          (ImportError)  a LangGraph/pydantic private detail changed
@@ -54,7 +56,9 @@ __all__ = [
     "ResumeConflictError",
     "ResumeFailedError",
     "ReviewersConfigError",
+    "RunFailedError",
     "ScriptExhaustedError",
+    "ServerError",
     "SwallowedInterruptError",
     "TimeoutTooEarlyError",
     "UnknownInterruptError",
@@ -165,6 +169,36 @@ class InvalidResumeError(HITLError, ValueError):
 
 class RequestExpiredError(HITLError, ValueError):
     """A human answered a request after its deadline; its `on_timeout` answer applies instead."""
+
+
+class ServerError(HITLError, RuntimeError):
+    """A LangGraph Server could not be reached, or refused a request (credentials, ids).
+
+    Raised by the inbox of `Inbox.from_server`; the message names the server and says what
+    to check. Nothing was sent when it is raised before a run was accepted.
+    """
+
+    def __init__(self, message: str, *, url: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.url: str = url
+        """The server's URL."""
+        self.status_code: int | None = status_code
+        """The HTTP status the server answered with, or None when it was not reached."""
+
+
+class RunFailedError(ServerError):
+    """The server accepted a run with the answer, and the run failed.
+
+    Unlike a local `resume()`, which takes the answer back (`ResumeFailedError`), a remote
+    inbox cannot reach the server's checkpoints: whatever the run saved stays saved.
+    """
+
+    def __init__(self, message: str, *, run_id: str, status: str, url: str = "") -> None:
+        super().__init__(message, url=url)
+        self.run_id: str = run_id
+        """The server's id of the run that failed."""
+        self.status: str = status
+        """The run's final status on the server (e.g. `"error"`, `"timeout"`)."""
 
 
 class ScriptExhaustedError(HITLError, RuntimeError):

@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from ._answer import Plan
+    from ._remote import RemoteInbox
     from .notify import Channel, SweepOptions, SweepResult
 
 __all__ = ["Inbox", "ProgressCallback", "checkpoint_time"]
@@ -152,6 +153,26 @@ class Inbox(Generic[OutputT]):
         self._ready = False
         self._aready = False
         self._alock = asyncio.Lock()
+
+    @staticmethod
+    def from_server(
+        url: str,
+        *,
+        assistant_id: str | None = None,
+        api_key: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> RemoteInbox:
+        """The inbox of a LangGraph Server deployment, over its API (see `RemoteInbox`).
+
+        Args:
+            url: The server's URL, e.g. `http://127.0.0.1:2024`.
+            assistant_id: Only this assistant's threads (an assistant id or a graph id).
+            api_key: Sent as `x-api-key` (default: `langgraph_sdk`'s environment lookup).
+            headers: Extra headers on every request.
+        """
+        from ._remote import RemoteInbox
+
+        return RemoteInbox(url, assistant_id=assistant_id, api_key=api_key, headers=headers)
 
     def _setup(self) -> None:
         if not self._ready:

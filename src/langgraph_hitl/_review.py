@@ -26,9 +26,8 @@ from ._errors import (
     ResumeFailedError,
     UnknownInterruptError,
 )
-from ._inbox import Inbox
 from ._jsontext import loads as strict_json
-from ._terminal import age_of, compact, expiry_of, fields_of, hidden, open_graph
+from ._terminal import age_of, compact, expiry_of, fields_of, hidden, open_inbox
 from ._validation import schema_key, validate_answer
 
 if TYPE_CHECKING:
@@ -36,7 +35,9 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
 
+    from ._inbox import Inbox
     from ._pending import PendingInterrupt
+    from ._remote import RemoteInbox
 
 __all__ = ["allowed_decisions", "review", "text_field"]
 
@@ -156,7 +157,7 @@ def _json(text: str) -> tuple[bool, object]:
 @dataclass
 class _Review:
     console: _Console
-    inbox: Inbox[Any]
+    inbox: Inbox[Any] | RemoteInbox
     reviewer: str | None
     answered: int = 0
     skipped: int = 0
@@ -392,8 +393,8 @@ def review(
     """Run `langgraph-hitl review` with `args`, reading `stdin` and writing `stdout`."""
     console = _Console(stdin or sys.stdin, stdout or sys.stdout)
     code = 0
-    with open_graph(args) as graph:
-        session = _Review(console, Inbox(graph), args.reviewer)
+    with open_inbox(args) as inbox:
+        session = _Review(console, inbox, args.reviewer)
         try:
             _walk(session, args.thread)
         except _Quit:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from langgraph.pregel import Pregel
 
     from ._pending import PendingInterrupt
+    from ._remote import RemoteInbox
 
 __all__ = [
     "PROGRESS_MIN",
@@ -44,6 +45,7 @@ __all__ = [
     "fields_of",
     "hidden",
     "open_graph",
+    "open_inbox",
 ]
 
 PROGRESS_MIN = 200
@@ -93,6 +95,19 @@ def open_graph(args: argparse.Namespace) -> Iterator[Pregel[Any, Any, Any, Any]]
     # A reviewer command never creates a database: a typo must not look like an empty inbox.
     with open_checkpointer(args.db, create=False) as saver:
         yield load_graph(args.graph, saver)
+
+
+@contextmanager
+def open_inbox(args: argparse.Namespace) -> Iterator[Inbox[Any] | RemoteInbox]:
+    """The inbox the options name: a deployment's (`--url`), or a graph's (`GRAPH --db`)."""
+    if getattr(args, "url", None) is not None:
+        from ._remote_cli import remote_inbox
+
+        with remote_inbox(args) as remote:
+            yield remote
+    else:
+        with open_graph(args) as graph:
+            yield Inbox(graph)
 
 
 # -- showing requests --------------------------------------------------------------------
@@ -232,11 +247,12 @@ def cmd_inbox(args: argparse.Namespace) -> int:
     """`langgraph-hitl inbox GRAPH --db URL`: the pending requests, oldest first."""
     progress = Progress("listing")
     try:
-        with open_graph(args) as graph:
-            items = Inbox(graph).pending(
+        with open_inbox(args) as inbox:
+            items = inbox.pending(
                 tool=args.tool, type=args.type, thread_id=args.thread, on_progress=progress
             )
-            failed = failed_deliveries(graph)
+            # Failed notifications are kept in a graph's own database; a deployment has none.
+            failed = failed_deliveries(inbox.graph) if isinstance(inbox, Inbox) else {}
     finally:
         progress.close()
     shown = items if args.limit is None else items[: args.limit]
@@ -259,8 +275,8 @@ def cmd_expire(args: argparse.Namespace) -> int:
     """`langgraph-hitl expire GRAPH --db URL`: apply the on_timeout answer of overdue requests."""
     progress = Progress("expiring")
     try:
-        with open_graph(args) as graph:
-            done = Inbox(graph).expire(on_progress=progress)
+        with open_inbox(args) as inbox:
+            done = inbox.expire(on_progress=progress)
     finally:
         progress.close()
     for item in done:

@@ -1,0 +1,250 @@
+"""A real `langgraph dev` server for the tests, serving the graphs of `server_graphs.py`.
+
+`serve(folder)` writes a `langgraph.json` into `folder` (optionally with the `auth` handler
+of `server_auth.py`), starts `langgraph dev` there on a free loopback port, waits for
+`/ok`, and stops it at the end. Its environment keeps it off the network: no tracing, no
+analytics, no version check, and no API key of the machine's. The server keeps its
+in-memory state under `folder`, so each `serve` starts empty.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import server_graphs
+from langgraph_sdk import get_sync_client
+
+from langgraph_hitl import Inbox
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+    from multiprocessing.queues import Queue
+    from multiprocessing.synchronize import Barrier
+
+    from langgraph_sdk.client import SyncLangGraphClient
+
+HERE = Path(__file__).resolve().parent
+GRAPHS_FILE = HERE / "server_graphs.py"
+AUTH_FILE = HERE / "server_auth.py"
+STARTUP_TIMEOUT = 180.0
+"""Seconds `langgraph dev` gets to answer `/ok` (generous: the machine is shared)."""
+
+# Variables the SDK or the server would read to reach LangSmith, or send as a key.
+_DROPPED = (
+    "LANGSMITH_API_KEY",
+    "LANGCHAIN_API_KEY",
+    "LANGGRAPH_API_KEY",
+    "LANGSMITH_ENDPOINT",
+    "LANGCHAIN_ENDPOINT",
+    "LANGGRAPH_CLOUD_LICENSE_KEY",
+    "LANGSMITH_CONTROL_PLANE_API_KEY",
+)
+OFFLINE = {
+    "LANGSMITH_TRACING": "false",
+    "LANGSMITH_TRACING_V2": "false",
+    "LANGCHAIN_TRACING_V2": "false",
+    "LANGCHAIN_TRACING": "false",
+    "LANGGRAPH_CLI_NO_ANALYTICS": "1",
+    "LANGGRAPH_NO_VERSION_CHECK": "1",
+}
+
+
+_FLAGS = ("--no-browser", "--no-reload")
+"""No browser to open, and no file watcher (the tests do not edit the graphs)."""
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def tool_call(name: str, **args: Any) -> dict[str, Any]:
+    """A tool call as an AI message carries it (JSON)."""
+    return {"name": name, "args": args, "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"}
+
+
+def ai_message(*calls: dict[str, Any]) -> dict[str, Any]:
+    """The run input of a tools graph: one AI message asking for `calls`."""
+    return {"messages": [{"type": "ai", "content": "", "tool_calls": list(calls)}]}
+
+
+@dataclass
+class Server:
+    """A running `langgraph dev`."""
+
+    url: str
+    folder: Path
+    ledger: Path
+    gate: Path
+    """The file the `held` graph's tool waits for."""
+    process: subprocess.Popen[bytes]
+    api_key: str | None = None
+    """The API key the test's own client sends (the auth variant's, alice's)."""
+
+    def stop(self) -> None:
+        """Stop the server now (a test of what a client meets when it goes away)."""
+        _stop(self.process)
+
+    def client(self) -> SyncLangGraphClient:
+        """An SDK client of the server (close it after use)."""
+        return get_sync_client(url=self.url, api_key=self.api_key)
+
+    def start(self, graph: str, run_input: dict[str, Any]) -> str:
+        """Run `graph` on a new thread until it pauses; return the thread id."""
+        client = self.client()
+        try:
+            thread_id = str(client.threads.create()["thread_id"])
+            client.runs.wait(thread_id, graph, input=run_input)
+            return thread_id
+        finally:
+            client.close()
+
+    def effects(self, **match: Any) -> list[dict[str, Any]]:
+        """The tools' side effects so far, those whose fields equal `match`."""
+        if not self.ledger.exists():
+            return []
+        lines = self.ledger.read_text(encoding="utf-8").splitlines()
+        entries = [json.loads(line) for line in lines if line]
+        return [e for e in entries if all(e.get(k) == v for k, v in match.items())]
+
+
+def _config(auth: bool) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "dependencies": ["."],
+        "graphs": {name: f"{GRAPHS_FILE}:{name}" for name in server_graphs.GRAPHS},
+    }
+    if auth:
+        config["auth"] = {"path": f"{AUTH_FILE}:auth"}
+    return config
+
+
+def _tail(log: Path) -> str:
+    return "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-30:])
+
+
+@contextmanager
+def serve(folder: Path, *, auth: bool = False) -> Iterator[Server]:
+    """Run `langgraph dev` in `folder` until the block ends."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "langgraph.json").write_text(json.dumps(_config(auth)), encoding="utf-8")
+    ledger = folder / "ledger.jsonl"
+    env = {k: v for k, v in os.environ.items() if k not in _DROPPED}
+    env.update(OFFLINE)
+    env[server_graphs.LEDGER_ENV] = str(ledger)
+    gate = folder / "gate"
+    env[server_graphs.GATE_ENV] = str(gate)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    binary = Path(sys.executable).parent / "langgraph"
+    log = folder / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(binary), "dev", "--host", "127.0.0.1", "--port", str(port), *_FLAGS],
+            cwd=folder,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _wait_ready(url, process, log)
+        key = "key-alice" if auth else None
+        yield Server(url=url, folder=folder, ledger=ledger, gate=gate, process=process, api_key=key)
+    finally:
+        _stop(process)
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"langgraph dev exited with {process.returncode}:\n{_tail(log)}")
+        try:
+            if httpx.get(f"{url}/ok", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        # Polling a condition, not synchronizing: the server says when it is up.
+        time.sleep(0.2)
+    raise RuntimeError(f"langgraph dev gave no /ok within {STARTUP_TIMEOUT:g} s:\n{_tail(log)}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+
+def wait_until(condition: Any, *, timeout: float = 60.0, what: str = "the condition") -> Any:
+    """Poll `condition()` until it returns something truthy; return that."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not hold within {timeout:g} s")
+        time.sleep(0.05)
+
+
+def cli(
+    *args: str, stdin: str = "", env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m langgraph_hitl *args` as a process, with no API key of the machine's."""
+    environ = {k: v for k, v in os.environ.items() if k not in _DROPPED}
+    environ.update(OFFLINE)
+    environ.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "langgraph_hitl", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=300,
+        check=False,
+    )
+
+
+def race(
+    url: str,
+    rounds: list[tuple[str, str]],
+    reviewer: str,
+    barrier: Barrier,
+    results: Queue[tuple[str, str, str]],
+) -> None:
+    """A reviewer process: for each `(thread_id, interrupt_id)`, wait for the others, answer.
+
+    Puts `(reviewer, thread_id, outcome)` on `results`: `"applied"`, or the error's name.
+    """
+    inbox = Inbox.from_server(url)
+    try:
+        for thread_id, interrupt_id in rounds:
+            barrier.wait(timeout=120)
+            try:
+                inbox.resume(thread_id, {interrupt_id: {"type": "approve", "reviewer": reviewer}})
+                outcome = "applied"
+            except Exception as exc:
+                outcome = type(exc).__name__
+            results.put((reviewer, thread_id, outcome))
+    finally:
+        inbox.close()

@@ -1,0 +1,96 @@
+"""A deployment with an `auth` handler, and the errors of a server that cannot be used."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+import pytest
+from server_support import Server, ai_message, cli, free_port, serve, tool_call
+
+from langgraph_hitl import Inbox, ServerError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serve(tmp_path_factory.mktemp("auth"), auth=True) as running:
+        yield running
+
+
+def test_the_server_passes_the_reviewers_identity_to_the_run(server: Server) -> None:
+    thread_id = server.start("whoami", ai_message(tool_call("human_assistance", query="Ok?")))
+    with Inbox.from_server(server.url, api_key="key-bob") as bob:
+        (item,) = bob.pending(thread_id=thread_id)
+        output = bob.resume(thread_id, {item.id: {"data": "Yes"}})
+    assert output.value["messages"][-1]["content"] == "Yes (answered by bob)"
+    assert server.effects(tool="whoami") == [{"tool": "whoami", "answer": "Yes", "user": "bob"}]
+
+
+def test_a_wrong_api_key_is_one_clear_error(server: Server) -> None:
+    thread_id = server.start("human", ai_message(tool_call("human_assistance", query="?")))
+    for key in ("key-mallory", None):
+        with Inbox.from_server(server.url, api_key=key) as inbox:
+            with pytest.raises(ServerError, match="refused the credentials") as refused:
+                inbox.pending()
+            assert refused.value.status_code in (401, 403)
+            with pytest.raises(ServerError, match="refused the credentials"):
+                inbox.resume(thread_id, {"data": "sneaky"})
+    with Inbox.from_server(server.url, api_key="key-alice") as alice:
+        assert [i.thread_id for i in alice.pending(thread_id=thread_id)] == [thread_id]
+
+
+def test_an_unknown_assistant_names_the_graphs_there_are(server: Server) -> None:
+    for name in ("no-such-graph", str(uuid.uuid4())):
+        with Inbox.from_server(server.url, assistant_id=name, api_key="key-alice") as inbox:
+            with pytest.raises(ServerError, match=f"no assistant '{name}'") as unknown:
+                inbox.pending()
+            assert "'approval'" in str(unknown.value)
+            assert "'whoami'" in str(unknown.value)
+
+
+def test_an_unreachable_server_is_one_clear_error() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    with Inbox.from_server(url) as inbox:
+        with pytest.raises(ServerError, match="Cannot reach the LangGraph Server") as down:
+            inbox.pending()
+        assert down.value.status_code is None
+        assert down.value.url == url
+        with pytest.raises(ServerError, match="Cannot reach"):
+            inbox.resume(str(uuid.uuid4()), {"data": "x"})
+
+
+async def test_an_unreachable_server_async() -> None:
+    async with Inbox.from_server(f"http://127.0.0.1:{free_port()}") as inbox:
+        with pytest.raises(ServerError, match="Cannot reach"):
+            await inbox.apending()
+
+
+@pytest.mark.parametrize("url", ["127.0.0.1:2024", "", "ftp://host"])
+def test_a_url_that_is_no_http_url_is_refused(url: str) -> None:
+    with pytest.raises(ValueError, match="http:// or https:// URL"):
+        Inbox.from_server(url)
+
+
+def test_an_empty_assistant_id_is_refused() -> None:
+    with pytest.raises(ValueError, match="assistant_id"):
+        Inbox.from_server("http://127.0.0.1:1", assistant_id="")
+
+
+def test_the_command_line_takes_the_key_from_a_variable(server: Server) -> None:
+    thread_id = server.start("human", ai_message(tool_call("human_assistance", query="Key?")))
+    listed = cli(
+        "inbox", "--url", server.url, "--api-key-env", "HITL_KEY", env={"HITL_KEY": "key-bob"}
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert thread_id in listed.stdout
+
+    refused = cli(
+        "inbox", "--url", server.url, "--api-key-env", "HITL_KEY", env={"HITL_KEY": "nope"}
+    )
+    assert refused.returncode == 2
+    assert "Traceback" not in refused.stderr
+    (line,) = refused.stderr.strip().splitlines()
+    assert "refused the credentials (HTTP 401)" in line
