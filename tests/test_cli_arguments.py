@@ -190,7 +190,7 @@ def test_a_usage_error_is_one_line() -> None:
 
     assert run.returncode == 2
     line = _one_line(run.stderr)
-    assert "the following arguments are required: --db" in line
+    assert "missing --db URL: give GRAPH --db URL" in line
 
 
 # -- endings ------------------------------------------------------------------------------

@@ -254,7 +254,8 @@ def _graph_args(parser: argparse.ArgumentParser, *, remote: bool = False) -> Non
         "--db",
         required=not remote,
         metavar="URL",
-        type=_existing_db,
+        # With --url possible, `main` checks the pair first, then the database (one line).
+        type=None if remote else _existing_db,
         help="an existing SQLite file or a postgresql:// URL (never created)",
     )
     if remote:
@@ -310,6 +311,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         problem = source_problem(args)
         if problem is not None:
             return _fail(problem, EXIT_USAGE)
+        if args.db is not None:
+            try:
+                check_database_url(args.db, create=False)
+            except DatabaseURLError as exc:  # worded as argparse words the other commands'
+                print(
+                    f"langgraph-hitl {args.command}: error: argument --db: {visible(str(exc))}",
+                    file=sys.stderr,
+                )
+                return EXIT_USAGE
     try:
         code: int = args.run(args)
         sys.stdout.flush()
