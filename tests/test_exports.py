@@ -42,6 +42,7 @@ PUBLIC = {
         # Building graphs
         "HITLInput",
         "HITLState",
+        "NewInputPolicy",
         "ParallelToolCallsPolicy",
         "build_hitl_graph",
         # Reading and answering what waits
@@ -62,10 +63,12 @@ PUBLIC = {
         "CheckpointerRequiredError",
         "FieldError",
         "HITLError",
+        "InvalidHistoryError",
         "InvalidResumeError",
         "NoPendingInterruptError",
         "ParallelToolCallsError",
         "RequestExpiredError",
+        "RequestsWaitingError",
         "ResumeConflictError",
         "ResumeFailedError",
         "ScriptExhaustedError",
@@ -76,6 +79,7 @@ PUBLIC = {
     langgraph_hitl.testing: {
         "FakeClock",
         "InterruptWatch",
+        "InvalidHistoryError",
         "ModelCall",
         "ScriptExhaustedError",
         "ScriptedChatModel",

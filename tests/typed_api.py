@@ -124,6 +124,8 @@ assert_type(custom, StateGraph[ProfileState, None, ProfileState, ProfileState])
 policy: ParallelToolCallsPolicy = "sequential"
 build_hitl_graph(model, [], on_parallel_tool_calls=policy)
 build_hitl_graph(model, [], on_parallel_tool_calls="parallel")  # type: ignore[call-overload]
+build_hitl_graph(model, [], on_new_input="supersede")
+build_hitl_graph(model, [], on_new_input="drop")  # type: ignore[call-overload]
 build_hitl_graph(model, [], ProfileState)  # type: ignore[call-overload]
 build_hitl_graph("gpt-4o", [])  # type: ignore[call-overload]
 

@@ -8,7 +8,13 @@ from importlib.metadata import version as _version
 
 from ._approval import ApprovalDescription, ApprovalWhen, ToolApprovalRequest, approval_tool
 from ._audit import AuditRecord, AuditSource, aaudit_trail, audit_trail
-from ._builder import HITLInput, HITLState, ParallelToolCallsPolicy, build_hitl_graph
+from ._builder import (
+    HITLInput,
+    HITLState,
+    NewInputPolicy,
+    ParallelToolCallsPolicy,
+    build_hitl_graph,
+)
 from ._checkpointers import aopen_checkpointer, open_checkpointer
 from ._deadline import TIMEOUT_REVIEWER
 from ._decisions import Approve, Decision, DecisionType, Edit, EditedAction, Reject, Respond
@@ -17,10 +23,12 @@ from ._errors import (
     CheckpointerRequiredError,
     FieldError,
     HITLError,
+    InvalidHistoryError,
     InvalidResumeError,
     NoPendingInterruptError,
     ParallelToolCallsError,
     RequestExpiredError,
+    RequestsWaitingError,
     ResumeConflictError,
     ResumeFailedError,
     ScriptExhaustedError,
@@ -62,6 +70,7 @@ __all__ = [
     # Building graphs
     "HITLInput",
     "HITLState",
+    "NewInputPolicy",
     "ParallelToolCallsPolicy",
     "build_hitl_graph",
     # Reading and answering what waits
@@ -82,10 +91,12 @@ __all__ = [
     "CheckpointerRequiredError",
     "FieldError",
     "HITLError",
+    "InvalidHistoryError",
     "InvalidResumeError",
     "NoPendingInterruptError",
     "ParallelToolCallsError",
     "RequestExpiredError",
+    "RequestsWaitingError",
     "ResumeConflictError",
     "ResumeFailedError",
     "ScriptExhaustedError",

@@ -39,6 +39,7 @@ from ._decisions import (
     Respond,
     decision_model,
     publishing,
+    strict_args,
 )
 from ._validation import dump_answer, register_schema
 
@@ -134,12 +135,20 @@ class _Gate:
         self.description = description
         self.reviewers = reviewers
         call_schema = tool.tool_call_schema
-        args_model = self.args_model = _model_of(call_schema)
+        args_model = _model_of(call_schema)
         self.injected = _injected_keys(tool, args_model)
+        full = _model_of(tool.get_input_schema())
+        allow_extra = full is not None and full.model_config.get("extra") == "allow"
+        # The model's arguments are checked as strictly as a reviewer's edit: a key the tool
+        # does not take would be shown to the reviewer, then silently dropped when it runs.
+        self.args_model = (
+            None if args_model is None else strict_args(args_model, allow_extra=allow_extra)
+        )
         self.root: type[RootModel[Any]] = decision_model(
             tool.name,
             allowed=allowed,
             args_schema=call_schema,
+            allow_extra=allow_extra,
             # The system applies the timeout decision, whoever the tool's reviewers are;
             # the deadline rules refuse that name before the deadline.
             reviewers=(*reviewers, TIMEOUT_REVIEWER)
@@ -255,6 +264,27 @@ class _Gate:
             tool_call_id=str(call["id"]),
             status="success" if isinstance(decision, Respond) else "error",
             artifact={AUDIT_KEY: self._audit(call, args, decision, executed=None)},
+        )
+
+    def superseded(self, call: ToolCall, content: str) -> ToolMessage:
+        """The tool message of a waiting call closed by the user's new message."""
+        record = AuditRecord(
+            tool=self.name,
+            tool_call_id=str(call["id"]),
+            decision="reject",
+            reviewer=None,
+            message=content,
+            original_args=self.visible(call),
+            executed_args=None,
+            decided_at=now(),
+            source="superseded",
+        ).to_json()
+        return ToolMessage(
+            content=content,
+            name=self.name,
+            tool_call_id=str(call["id"]),
+            status="error",
+            artifact={AUDIT_KEY: record},
         )
 
     def _audit(
@@ -399,6 +429,22 @@ class _ApprovalTool(BaseTool):
             f"Approval tool {self.name!r} runs from a tool call: use invoke() or ainvoke() "
             "with {'type': 'tool_call', 'name': ..., 'args': {...}, 'id': ...}."
         )
+
+
+SUPERSEDED = (
+    "The user sent a new message before this tool call was decided, so it was not executed: "
+    "the new message supersedes it. Do not retry it unless the user asks again."
+)
+"""The result of a waiting call that the user's new message closed (see `build_hitl_graph`)."""
+
+
+def superseded_message(tool: BaseTool | None, call: ToolCall) -> ToolMessage:
+    """The tool message closing `call`, with an audit record when `tool` is an approval tool."""
+    if isinstance(tool, _ApprovalTool):
+        return tool._gate.superseded(call, SUPERSEDED)
+    return ToolMessage(
+        content=SUPERSEDED, name=call["name"], tool_call_id=str(call["id"]), status="error"
+    )
 
 
 def _allowed(decisions: Sequence[DecisionType]) -> tuple[DecisionType, ...]:

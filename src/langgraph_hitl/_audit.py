@@ -33,12 +33,14 @@ AUDIT_KEY = "hitl_audit"
 TOOL_ARTIFACT_KEY = "tool_artifact"
 """The key of the wrapped tool's own artifact, when it returned one."""
 
-AuditSource = Literal["human", "timeout"]
+AuditSource = Literal["human", "timeout", "superseded"]
 """Who made a recorded decision.
 
 - `"human"`: a reviewer's answer.
 - `"timeout"`: nobody answered before the request's deadline, and its default decision
   was applied by the system.
+- `"superseded"`: the user sent a new message while the request waited, and
+  `build_hitl_graph` closed the call as rejected (it never ran).
 """
 
 _SOURCES: tuple[str, ...] = get_args(AuditSource)
@@ -65,7 +67,7 @@ class AuditRecord:
     decided_at: datetime
     """When the decision was applied (UTC)."""
     source: AuditSource
-    """Who decided: a human, or the request's timeout."""
+    """Who decided: a human, the request's timeout, or the user's new message."""
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON-serializable dict (the form kept in the thread)."""

@@ -27,6 +27,7 @@ from langchain_core.messages import (
     AnyMessage,
     BaseMessage,
     MessageLikeRepresentation,
+    RemoveMessage,
     SystemMessage,
     ToolMessage,
     convert_to_messages,
@@ -40,21 +41,32 @@ from langgraph._internal._runnable import RunnableCallable
 from langgraph.channels import BinaryOperatorAggregate
 from langgraph.errors import GraphBubbleUp, is_invalid_resume
 from langgraph.graph import END, START, StateGraph
-from langgraph.graph.message import add_messages
+from langgraph.graph.message import REMOVE_ALL_MESSAGES, add_messages
+from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
 from langgraph.types import Command
 from pydantic import BaseModel, ValidationError
 from typing_extensions import ReadOnly, TypedDict
 
-from ._errors import ParallelToolCallsError
+from ._approval import superseded_message
+from ._errors import ParallelToolCallsError, RequestsWaitingError
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+
     from langchain_core.language_models import BaseChatModel, LanguageModelInput
     from langchain_core.messages.tool import ToolCall
     from langchain_core.runnables import Runnable, RunnableConfig
+    from langgraph.types import StateSnapshot
     from langgraph.typing import StateT
 
-__all__ = ["HITLInput", "HITLState", "ParallelToolCallsPolicy", "build_hitl_graph"]
+__all__ = [
+    "HITLInput",
+    "HITLState",
+    "NewInputPolicy",
+    "ParallelToolCallsPolicy",
+    "build_hitl_graph",
+]
 
 ParallelToolCallsPolicy = Literal["raise", "keep_first", "sequential"]
 """What `build_hitl_graph` does when one model turn asks for several tool calls.
@@ -65,6 +77,18 @@ ParallelToolCallsPolicy = Literal["raise", "keep_first", "sequential"]
   every tool call in the history has exactly one tool message.
 - `"sequential"`: keep every call and run them one per step, so each call runs exactly once
   across any number of interrupts and resumes, and each gets its own answer.
+"""
+
+
+NewInputPolicy = Literal["supersede", "raise"]
+"""What `build_hitl_graph` does with new user input while tool calls wait for a human.
+
+- `"supersede"`: close each waiting call with a tool message saying the user's new
+  message superseded it (an approval tool's call also gets an audit record, decision
+  `"reject"`, source `"superseded"`), so the model sees a valid history and answers the
+  new message.
+- `"raise"`: refuse the input with `RequestsWaitingError`, naming the waiting requests,
+  before anything is saved: the thread keeps its pending requests.
 """
 
 
@@ -149,6 +173,33 @@ def _next_call(messages: Sequence[BaseMessage]) -> tuple[ToolCall, AIMessage] | 
                     return call, message
             return None
     return None
+
+
+def _unanswered(messages: Sequence[BaseMessage]) -> list[tuple[int, ToolCall]]:
+    """Every tool call without a tool message, with the index of its AI message."""
+    answered = {m.tool_call_id for m in messages if isinstance(m, ToolMessage)}
+    return [
+        (n, call)
+        for n, message in enumerate(messages)
+        if isinstance(message, AIMessage)
+        for call in message.tool_calls
+        if call.get("id") not in answered
+    ]
+
+
+def _waiting_text(waiting: Sequence[tuple[str, str]]) -> str:
+    return ", ".join(f"{name}(tool_call_id={call_id!r})" for name, call_id in waiting)
+
+
+def _refusal(waiting: Sequence[tuple[str, str]], *, saved: bool) -> RequestsWaitingError:
+    return RequestsWaitingError(
+        f"New input reached a thread that waits for a human answer to {_waiting_text(waiting)}; "
+        "this graph refuses it (on_new_input='raise'), "
+        + ("" if saved else "nothing was saved and the requests still wait. ")
+        + "Answer the waiting requests first (resume(...)), or build the graph with "
+        "on_new_input='supersede' to close them when the user writes again.",
+        waiting=waiting,
+    )
 
 
 def _needs_tool_node(tool: BaseTool) -> bool:
@@ -305,14 +356,57 @@ class _Chatbot:
         *,
         system_prompt: str | None,
         policy: ParallelToolCallsPolicy,
+        on_new_input: NewInputPolicy,
+        tools: Sequence[BaseTool],
     ) -> None:
         self.bound = bound
         self.system = SystemMessage(content=system_prompt) if system_prompt else None
         self.policy = policy
+        self.on_new_input = on_new_input
+        self.by_name = {tool.name: tool for tool in tools}
 
-    def _input(self, state: Any) -> list[BaseMessage]:
+    def _history(self, state: Any) -> tuple[list[BaseMessage], bool]:
+        """The conversation to send, and whether waiting calls had to be closed in it.
+
+        The chatbot runs after the tools node answered every call, so a call without a
+        tool message here was left waiting when new input started a run from START.
+        """
         messages = _messages(state)
-        return [self.system, *messages] if self.system is not None else messages
+        waiting = _unanswered(messages)
+        if not waiting:
+            return messages, False
+        if self.on_new_input == "raise":
+            # The graph's stream() refuses such input before it is saved; this is reached
+            # only when that check could not run (e.g. as a subgraph).
+            raise _refusal([(c["name"], str(c["id"])) for _, c in waiting], saved=True)
+        closing: dict[int, list[BaseMessage]] = {}
+        for n, call in waiting:
+            closing.setdefault(n, []).append(
+                superseded_message(self.by_name.get(call["name"]), call)
+            )
+        fixed: list[BaseMessage] = []
+        pending: list[BaseMessage] = []
+        for n, message in enumerate(messages):
+            if pending and not isinstance(message, ToolMessage):
+                # Providers want an AI message's tool results right after it.
+                fixed += pending
+                pending = []
+            fixed.append(message)
+            pending += closing.get(n, [])
+        return [*fixed, *pending], True
+
+    def _input(self, history: list[BaseMessage]) -> list[BaseMessage]:
+        return [self.system, *history] if self.system is not None else history
+
+    @staticmethod
+    def _update(
+        result: dict[str, Any], history: list[BaseMessage], rewritten: bool
+    ) -> dict[str, Any]:
+        if not rewritten:
+            return result
+        # The closing tool messages go in the middle of the history, which add_messages
+        # cannot do (it appends): the history is written again, in its new order.
+        return {"messages": [RemoveMessage(id=REMOVE_ALL_MESSAGES), *history, *result["messages"]]}
 
     def _checked(self, response: Any) -> dict[str, Any]:
         if not isinstance(response, AIMessage):
@@ -342,10 +436,14 @@ class _Chatbot:
         return {"messages": [response]}
 
     def run(self, state: Any, config: RunnableConfig) -> dict[str, Any]:
-        return self._checked(self.bound.invoke(self._input(state), config))
+        history, rewritten = self._history(state)
+        result = self._checked(self.bound.invoke(self._input(history), config))
+        return self._update(result, history, rewritten)
 
     async def arun(self, state: Any, config: RunnableConfig) -> dict[str, Any]:
-        return self._checked(await self.bound.ainvoke(self._input(state), config))
+        history, rewritten = self._history(state)
+        result = self._checked(await self.bound.ainvoke(self._input(history), config))
+        return self._update(result, history, rewritten)
 
 
 def _after_tools(state: Any) -> Literal["tools", "chatbot"]:
@@ -365,6 +463,72 @@ def _check_state_schema(builder: StateGraph[Any, Any, Any, Any], schema: type[An
         )
 
 
+def _waiting(snapshot: StateSnapshot) -> list[tuple[str, str]]:
+    """`(name, tool_call_id)` of each request a thread waits for (the interrupt id otherwise)."""
+    found: list[tuple[str, str]] = []
+    for pending in snapshot.interrupts:
+        value = pending.value
+        if isinstance(value, dict) and isinstance(value.get("tool_call_id"), str):
+            found.append((str(value.get("name")), value["tool_call_id"]))
+        else:
+            found.append(("interrupt", pending.id))
+    return found
+
+
+def _is_new_input(input: object, config: RunnableConfig | None) -> bool:
+    if input is None or isinstance(input, Command) or config is None:
+        return False
+    configurable = config.get("configurable") or {}
+    # A nested run (this graph as a subgraph) is checked by its chatbot node instead.
+    return bool(configurable.get("thread_id")) and not configurable.get("checkpoint_ns")
+
+
+class _RefusingNewInput(CompiledStateGraph[Any, Any, Any, Any]):
+    """A compiled `on_new_input="raise"` graph: new input is refused before it is saved.
+
+    LangGraph saves the input in a checkpoint before any node runs, and that checkpoint
+    drops the interrupted tasks, so a node could only refuse once the requests were lost.
+    """
+
+    def _can_read(self, config: RunnableConfig) -> bool:
+        configurable = config.get("configurable") or {}
+        return self.checkpointer not in (None, False, True) or (
+            "__pregel_checkpointer" in configurable
+        )
+
+    def stream(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[Any]:
+        if _is_new_input(input, config) and config is not None and self._can_read(config):
+            waiting = _waiting(self.get_state(config))
+            if waiting:
+                raise _refusal(waiting, saved=False)
+        return super().stream(input, config, **kwargs)
+
+    async def astream(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[Any]:
+        if _is_new_input(input, config) and config is not None and self._can_read(config):
+            waiting = _waiting(await self.aget_state(config))
+            if waiting:
+                raise _refusal(waiting, saved=False)
+        async for chunk in super().astream(input, config, **kwargs):
+            yield chunk
+
+
+class _HITLStateGraph(StateGraph[Any, None, Any, Any]):
+    """The builder `build_hitl_graph` returns; it compiles to a graph that applies its policy."""
+
+    refuse_new_input: bool = False
+
+    def compile(self, *args: Any, **kwargs: Any) -> CompiledStateGraph[Any, None, Any, Any]:
+        compiled = super().compile(*args, **kwargs)
+        if self.refuse_new_input:
+            # Same object, same slots: only its stream methods check the input first.
+            compiled.__class__ = _RefusingNewInput
+        return compiled
+
+
 @overload
 def build_hitl_graph(
     model: BaseChatModel,
@@ -372,6 +536,7 @@ def build_hitl_graph(
     *,
     system_prompt: str | None = ...,
     on_parallel_tool_calls: ParallelToolCallsPolicy = ...,
+    on_new_input: NewInputPolicy = ...,
 ) -> StateGraph[HITLState, None, HITLInput, HITLState]: ...
 
 
@@ -383,6 +548,7 @@ def build_hitl_graph(
     state_schema: type[StateT],
     system_prompt: str | None = ...,
     on_parallel_tool_calls: ParallelToolCallsPolicy = ...,
+    on_new_input: NewInputPolicy = ...,
 ) -> StateGraph[StateT, None, StateT, StateT]: ...
 
 
@@ -393,6 +559,7 @@ def build_hitl_graph(
     state_schema: type[Any] = HITLState,
     system_prompt: str | None = None,
     on_parallel_tool_calls: ParallelToolCallsPolicy = "raise",
+    on_new_input: NewInputPolicy = "supersede",
 ) -> StateGraph[Any, None, Any, Any]:
     """Build the tutorial's chatbot graph, uncompiled, with the single-tool-call rule.
 
@@ -410,24 +577,35 @@ def build_hitl_graph(
             (not stored in the state).
         on_parallel_tool_calls: What to do when a model turn still holds several tool
             calls; see `ParallelToolCallsPolicy`.
+        on_new_input: What to do when the user writes while tool calls wait for a human;
+            see `NewInputPolicy`. A new message never loses a request silently.
     """
     if on_parallel_tool_calls not in ("raise", "keep_first", "sequential"):
         raise ValueError(
             f"on_parallel_tool_calls={on_parallel_tool_calls!r} is not a policy; "
             "use 'raise', 'keep_first' or 'sequential'."
         )
+    if on_new_input not in ("supersede", "raise"):
+        raise ValueError(
+            f"on_new_input={on_new_input!r} is not a policy; use 'supersede' or 'raise'."
+        )
     as_tools = [t if isinstance(t, BaseTool) else as_tool(t) for t in tools]
     names = [t.name for t in as_tools]
     if len(set(names)) != len(names):
         raise ValueError(f"Tool names must be unique, got {names}.")
     chatbot = _Chatbot(
-        _bind(model, as_tools), system_prompt=system_prompt, policy=on_parallel_tool_calls
+        _bind(model, as_tools),
+        system_prompt=system_prompt,
+        policy=on_parallel_tool_calls,
+        on_new_input=on_new_input,
+        tools=as_tools,
     )
     tools_node = _ToolsNode(as_tools)
     # The default state takes the tutorial's input ({"role": ..., "content": ...} dicts)
     # under type checking too; a custom state is its own input, as in LangGraph.
     input_schema = HITLInput if state_schema is HITLState else None
-    builder: StateGraph[Any, None, Any, Any] = StateGraph(state_schema, input_schema=input_schema)
+    builder = _HITLStateGraph(state_schema, input_schema=input_schema)
+    builder.refuse_new_input = on_new_input == "raise"
     _check_state_schema(builder, state_schema)
     builder.add_node("chatbot", RunnableCallable(chatbot.run, chatbot.arun, trace=False))
     builder.add_node("tools", RunnableCallable(tools_node.run, tools_node.arun, trace=False))
