@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timezone
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import pytest
 from langchain_core.messages import AnyMessage, HumanMessage, ToolMessage
@@ -125,7 +125,10 @@ def test_a_plain_typed_function_is_wrapped_like_its_tool() -> None:
 def test_the_request_is_langchains_tool_approval_request(
     checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
 ) -> None:
-    graph = _paused(checkpointer, config, approval_tool(Outbox().tool()))
+    wrapped = Outbox().tool()
+    schema = cast("type[BaseModel]", wrapped.tool_call_schema).model_json_schema()
+    graph = _paused(checkpointer, config, approval_tool(wrapped))
+    description = f"Tool execution requires approval\n\nTool: send_email\nArgs: {ARGS}"
     (pending,) = pending_interrupts(graph, config)
     assert pending.type == "tool_approval"
     assert pending.tool_call_id == "call_0_0"
@@ -136,6 +139,23 @@ def test_the_request_is_langchains_tool_approval_request(
         "args": ARGS,
         "description": f"Tool execution requires approval\n\nTool: send_email\nArgs: {ARGS}",
         "allowed_decisions": ALL,
+        # LangChain's batched request, for Agent Chat UI and Agent Inbox.
+        "action_requests": [
+            {
+                "name": "send_email",
+                "args": ARGS,
+                "arguments": ARGS,
+                "description": description,
+            }
+        ],
+        "review_configs": [
+            {
+                "action_name": "send_email",
+                "allowed_decisions": ALL,
+                # The schema an edit must fit: the tool's, unknown keys refused.
+                "args_schema": {**schema, "additionalProperties": False},
+            }
+        ],
     }
     assert json.loads(json.dumps(pending.value)) == pending.value
     assert graph.get_state(config).next == ("tools",)
@@ -167,7 +187,8 @@ def test_every_pause_publishes_its_own_copy_of_the_schema() -> None:
     published = out["__interrupt__"][0].response_schema
     published["oneOf"].clear()  # a client scribbling on what it got
     again = graph.invoke(USER, second)
-    assert len(again["__interrupt__"][0].response_schema["oneOf"]) == 4
+    # The four decisions, Agent Chat UI's {"decisions": [...]}, Agent Inbox's [response].
+    assert len(again["__interrupt__"][0].response_schema["oneOf"]) == 6
 
 
 def test_the_schema_lists_only_the_allowed_decisions(

@@ -21,10 +21,15 @@ PUBLIC = {
         # Tools that pause for a human
         "HumanAssistanceRequest",
         "HumanReply",
+        "InboxActionRequest",
+        "InboxConfig",
         "OnReply",
         "human_assistance_tool",
         # Approvals
+        "AnswerShape",
+        "ApprovalActionRequest",
         "ApprovalDescription",
+        "ApprovalReviewConfig",
         "ApprovalWhen",
         "Approve",
         "AuditRecord",

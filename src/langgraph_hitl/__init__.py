@@ -6,7 +6,14 @@ and resume helpers that validate every answer before anything is sent.
 
 from importlib.metadata import version as _version
 
-from ._approval import ApprovalDescription, ApprovalWhen, ToolApprovalRequest, approval_tool
+from ._approval import (
+    ApprovalActionRequest,
+    ApprovalDescription,
+    ApprovalReviewConfig,
+    ApprovalWhen,
+    ToolApprovalRequest,
+    approval_tool,
+)
 from ._audit import AuditRecord, AuditSource, aaudit_trail, audit_trail
 from ._builder import (
     HITLInput,
@@ -36,10 +43,18 @@ from ._errors import (
     TimeoutTooEarlyError,
     UnknownInterruptError,
 )
-from ._human import HumanAssistanceRequest, HumanReply, OnReply, human_assistance_tool
+from ._human import (
+    HumanAssistanceRequest,
+    HumanReply,
+    InboxActionRequest,
+    InboxConfig,
+    OnReply,
+    human_assistance_tool,
+)
 from ._inbox import Inbox, ProgressCallback
 from ._pending import PendingInterrupt, apending_interrupts, pending_interrupts
 from ._resume import aresume, resume, resume_command
+from ._shapes import AnswerShape
 
 __version__: str = _version("langgraph-hitl")
 """The installed version of langgraph-hitl (from the package metadata)."""
@@ -49,10 +64,15 @@ __all__ = [
     # Tools that pause for a human
     "HumanAssistanceRequest",
     "HumanReply",
+    "InboxActionRequest",
+    "InboxConfig",
     "OnReply",
     "human_assistance_tool",
     # Approvals
+    "AnswerShape",
+    "ApprovalActionRequest",
     "ApprovalDescription",
+    "ApprovalReviewConfig",
     "ApprovalWhen",
     "Approve",
     "AuditRecord",

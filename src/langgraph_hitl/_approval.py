@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, cast
 
 from langchain_core.messages import ToolMessage
 from langchain_core.runnables.config import set_config_context
@@ -18,7 +18,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.tools import tool as as_tool
 from langgraph.errors import GraphInterrupt
 from langgraph.types import Command, interrupt
-from pydantic import BaseModel, PrivateAttr, RootModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, PrivateAttr, TypeAdapter, ValidationError
 from typing_extensions import NotRequired, TypedDict
 
 from ._audit import AUDIT_KEY, TOOL_ARTIFACT_KEY, AuditRecord, now
@@ -33,6 +33,7 @@ from ._deadline import (
 from ._decisions import (
     DECISION_TYPES,
     Approve,
+    DecisionRoot,
     DecisionType,
     Edit,
     Reject,
@@ -40,6 +41,7 @@ from ._decisions import (
     decision_model,
     publishing,
     strict_args,
+    strict_json_schema,
 )
 from ._validation import dump_answer, register_schema
 
@@ -52,7 +54,16 @@ if TYPE_CHECKING:
     from langchain_core.tools.base import ArgsSchema
     from langchain_core.utils.pydantic import TypeBaseModel
 
-__all__ = ["ApprovalDescription", "ApprovalWhen", "ToolApprovalRequest", "approval_tool"]
+    from ._shapes import AnswerShape
+
+__all__ = [
+    "ApprovalActionRequest",
+    "ApprovalDescription",
+    "ApprovalReviewConfig",
+    "ApprovalWhen",
+    "ToolApprovalRequest",
+    "approval_tool",
+]
 
 DESCRIPTION_PREFIX = "Tool execution requires approval"
 
@@ -64,12 +75,39 @@ EDIT_NOTICE = (
 """Put before the result of an edited call, in the words of LangChain's own edit notice."""
 
 
+class ApprovalActionRequest(TypedDict):
+    """The call under review, as LangChain's batched `HITLRequest` lists it."""
+
+    name: str
+    """The tool's name."""
+    args: dict[str, Any]
+    """The tool's arguments, as the model gave them (what Agent Chat UI shows)."""
+    arguments: dict[str, Any]
+    """A copy of `args` under the key Agent Inbox reads."""
+    description: str
+    """Text shown to the reviewer."""
+
+
+class ApprovalReviewConfig(TypedDict):
+    """What the reviewer may do, as LangChain's batched `HITLRequest` says it."""
+
+    action_name: str
+    """The tool's name."""
+    allowed_decisions: list[DecisionType]
+    """The decisions allowed, in the order the tool lists them."""
+    args_schema: dict[str, Any]
+    """The JSON schema an edit's arguments must fit."""
+
+
 class ToolApprovalRequest(TypedDict):
     """The interrupt value of an approval tool's call (JSON-serializable).
 
     LangChain's per-call `ToolApprovalRequest`, plus the decisions allowed and, when the
-    tool restricts them, its reviewers. Answer it with one decision, keyed by the
-    interrupt's id or the tool call id.
+    tool restricts them, its reviewers. It also carries the call as LangChain's batched
+    `HITLRequest` (`action_requests`, `review_configs`), which Agent Chat UI and Agent
+    Inbox show with their approval controls. Answer it with one decision (keyed by the
+    interrupt's id or the tool call id, or bare), `{"decisions": [decision]}`, or Agent
+    Inbox's `[HumanResponse]`.
     """
 
     type: Literal["tool_approval"]
@@ -84,6 +122,10 @@ class ToolApprovalRequest(TypedDict):
     """Text shown to the reviewer."""
     allowed_decisions: list[DecisionType]
     """The decisions the reviewer may make (the interrupt's schema admits only these)."""
+    action_requests: list[ApprovalActionRequest]
+    """This call, alone, as the batched request lists it (for Agent Chat UI, Agent Inbox)."""
+    review_configs: list[ApprovalReviewConfig]
+    """The decisions allowed for it, as the batched request lists them."""
     reviewers: NotRequired[list[str]]
     """Who may decide, when the tool restricts it (the decision's `reviewer` must be one)."""
     expires_at: NotRequired[str]
@@ -110,6 +152,13 @@ class ApprovalDescription(Protocol):
 
 
 Decided = Approve | Edit | Reject | Respond
+
+
+class Answered(NamedTuple):
+    """A reviewer's decision and the shape of the answer it was read from."""
+
+    decision: Decided
+    shape: AnswerShape
 
 
 class _Gate:
@@ -144,7 +193,7 @@ class _Gate:
         self.args_model = (
             None if args_model is None else strict_args(args_model, allow_extra=allow_extra)
         )
-        self.root: type[RootModel[Any]] = decision_model(
+        self.root: type[DecisionRoot] = decision_model(
             tool.name,
             allowed=allowed,
             args_schema=call_schema,
@@ -165,6 +214,8 @@ class _Gate:
                 raise unfit_on_timeout(on_timeout, expected, exc) from exc
         schema = adapter.json_schema()
         register_schema(adapter, schema)
+        # Kept as text for the same reason as the schema below.
+        self.args_schema_text = json.dumps(_edit_schema(call_schema, allow_extra=allow_extra))
         # Kept as text: each interrupt publishes a fresh copy, which nobody can alter.
         self.schema_text = json.dumps(schema)
 
@@ -189,7 +240,7 @@ class _Gate:
         args = call["args"]
         return {k: v for k, v in args.items() if k not in self.injected}
 
-    def review(self, call: ToolCall) -> tuple[ToolCall, Decided | None] | ToolMessage:
+    def review(self, call: ToolCall) -> tuple[ToolCall, Answered | None] | ToolMessage:
         """Ask the reviewer if needed: the call to run (and the decision), or the answer."""
         args = self.visible(call)
         if self.args_model is not None:
@@ -198,23 +249,37 @@ class _Gate:
             self.args_model.model_validate(args)
         if self.when is not None and not self.when(args):
             return call, None
-        decision = self._ask(call, args)
+        decision, shape = self._ask(call, args)
+        answered = Answered(decision, shape)
         if isinstance(decision, Approve):
-            return call, decision
+            return call, answered
         if isinstance(decision, Edit):
             injected = {k: v for k, v in call["args"].items() if k in self.injected}
             edited: ToolCall = {**call, "args": {**decision.edited_action.args, **injected}}
-            return edited, decision
-        return self._answer(call, args, decision)
+            return edited, answered
+        return self._answer(call, args, answered)
 
-    def _ask(self, call: ToolCall, args: dict[str, Any]) -> Decided:
+    def _ask(self, call: ToolCall, args: dict[str, Any]) -> tuple[Decided, AnswerShape]:
+        description = self._describe(args)
         request = ToolApprovalRequest(
             type="tool_approval",
             tool_call_id=str(call["id"]),
             name=self.name,
             args=args,
-            description=self._describe(args),
+            description=description,
             allowed_decisions=list(self.allowed),
+            action_requests=[
+                ApprovalActionRequest(
+                    name=self.name, args=dict(args), arguments=dict(args), description=description
+                )
+            ],
+            review_configs=[
+                ApprovalReviewConfig(
+                    action_name=self.name,
+                    allowed_decisions=list(self.allowed),
+                    args_schema=json.loads(self.args_schema_text),
+                )
+            ],
         )
         if self.reviewers is not None:
             request["reviewers"] = list(self.reviewers)
@@ -236,7 +301,7 @@ class _Gate:
             raise
         finally:
             publishing.reset(token)
-        return cast("Decided", answer.root)
+        return cast("Decided", answer.root), answer.shape
 
     def _describe(self, args: dict[str, Any]) -> str:
         if self.description is None:
@@ -245,8 +310,9 @@ class _Gate:
             return self.description
         return self.description(args)
 
-    def _answer(self, call: ToolCall, args: dict[str, Any], decision: Decided) -> ToolMessage:
+    def _answer(self, call: ToolCall, args: dict[str, Any], answered: Answered) -> ToolMessage:
         """The tool message of a call that did not run, worded as LangChain's."""
+        decision = answered.decision
         reason = decision.message if isinstance(decision, (Reject, Respond)) else None
         if isinstance(decision, Respond):
             content = decision.message
@@ -263,7 +329,7 @@ class _Gate:
             name=self.name,
             tool_call_id=str(call["id"]),
             status="success" if isinstance(decision, Respond) else "error",
-            artifact={AUDIT_KEY: self._audit(call, args, decision, executed=None)},
+            artifact={AUDIT_KEY: self._audit(call, args, answered, executed=None)},
         )
 
     def superseded(self, call: ToolCall, content: str) -> ToolMessage:
@@ -291,10 +357,11 @@ class _Gate:
         self,
         call: ToolCall,
         args: dict[str, Any],
-        decision: Decided,
+        answered: Answered,
         *,
         executed: dict[str, Any] | None,
     ) -> dict[str, Any]:
+        decision = answered.decision
         return AuditRecord(
             tool=self.name,
             tool_call_id=str(call["id"]),
@@ -308,12 +375,14 @@ class _Gate:
             source="timeout"
             if self.timeout is not None and decision.reviewer == TIMEOUT_REVIEWER
             else "human",
+            answer_shape=answered.shape,
         ).to_json()
 
-    def finish(self, result: Any, original: ToolCall, ran: ToolCall, decision: Decided) -> Any:
+    def finish(self, result: Any, original: ToolCall, ran: ToolCall, answered: Answered) -> Any:
         """Attach the audit record (and, for an edit, the notice) to the tool's message."""
-        audit = self._audit(original, self.visible(original), decision, executed=self.visible(ran))
-        notice = _notice(self.name, self.visible(ran)) if isinstance(decision, Edit) else None
+        audit = self._audit(original, self.visible(original), answered, executed=self.visible(ran))
+        edited = isinstance(answered.decision, Edit)
+        notice = _notice(self.name, self.visible(ran)) if edited else None
         if isinstance(result, ToolMessage):
             return _annotated(result, audit, notice)
         if isinstance(result, Command) and isinstance(result.update, dict):
@@ -332,6 +401,21 @@ class _Gate:
                     },
                 )
         return result
+
+
+def _edit_schema(schema: ArgsSchema, *, allow_extra: bool) -> dict[str, Any]:
+    """The JSON schema an edit's arguments must fit (unknown keys refused unless allowed)."""
+    model = _model_of(schema)
+    if model is not None:
+        # Not `model_json_schema()`: LangChain caches it per base model, so a subclass that
+        # forbids extra keys would publish its base's schema.
+        published: dict[str, Any] = TypeAdapter(
+            strict_args(model, allow_extra=allow_extra)
+        ).json_schema()
+        return published
+    if isinstance(schema, dict):
+        return strict_json_schema(schema)
+    return {"type": "object"}
 
 
 def _model_of(schema: ArgsSchema) -> type[BaseModel] | None:

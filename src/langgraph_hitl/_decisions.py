@@ -13,7 +13,7 @@ and `reviewer` restricted to the tool's reviewers when it has any.
 from __future__ import annotations
 
 import contextvars
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, cast, get_args
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union, cast, get_args
 
 import jsonschema
 from pydantic import (
@@ -22,8 +22,12 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    ModelWrapValidatorHandler,
     PlainSerializer,
+    PrivateAttr,
     RootModel,
+    TypeAdapter,
+    ValidationError,
     ValidatorFunctionWrapHandler,
     WithJsonSchema,
     WrapValidator,
@@ -32,6 +36,15 @@ from pydantic import (
 )
 
 from ._deadline import check_answer
+from ._shapes import (
+    AnswerShape,
+    Reading,
+    batch_schema,
+    inbox_schema,
+    read_answer,
+    relocate,
+    server_reviewer,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Sequence
@@ -39,12 +52,13 @@ if TYPE_CHECKING:
     from langchain_core.tools.base import ArgsSchema
     from pydantic import GetJsonSchemaHandler
     from pydantic.json_schema import JsonSchemaValue
-    from pydantic_core import CoreSchema
+    from pydantic_core import CoreSchema, InitErrorDetails
     from typing_extensions import Self
 
 __all__ = [
     "DECISION_TYPES",
     "Approve",
+    "DecisionRoot",
     "Decision",
     "DecisionType",
     "Edit",
@@ -155,17 +169,52 @@ publishing: contextvars.ContextVar[type[BaseModel] | None] = contextvars.Context
 )
 
 
-class _DecisionRoot(RootModel[Any]):
-    """Base of the per-tool decision types that `decision_model` builds."""
+class DecisionRoot(RootModel[Any]):
+    """Base of the per-tool decision types that `decision_model` builds.
 
-    @model_validator(mode="before")
+    Besides one decision, it reads Agent Chat UI's and Agent Inbox's answers (see
+    `langgraph_hitl._shapes`) as the decision they mean, and remembers which shape it was.
+    """
+
+    _reading: ClassVar[Reading]
+    _shape: AnswerShape = PrivateAttr("decision")
+
+    @model_validator(mode="wrap")
     @classmethod
-    def _from_model(cls, value: Any) -> Any:
-        # A decision model sent as-is (e.g. `Command(resume=Approve())`) is read as its
-        # wire dict, so the tool's own, stricter variant of that model validates it.
+    def _read(cls, value: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
         if isinstance(value, _Decision):
-            return value.model_dump(mode="json", exclude_none=True)
-        return value
+            # A decision model sent as-is (e.g. `Command(resume=Approve())`) is read as its
+            # wire dict, so the tool's own, stricter variant of that model validates it.
+            decision: object = value.model_dump(mode="json", exclude_none=True)
+            shape: AnswerShape = "decision"
+        else:
+            decision, shape = read_answer(value, cls._reading)
+        reviewer = server_reviewer()
+        if reviewer is not None and isinstance(decision, dict):
+            # On LangGraph Server the authenticated user decides, whoever the payload names.
+            decision = {**decision, "reviewer": reviewer}
+        try:
+            result = handler(decision)
+        except ValidationError as exc:
+            if shape == "decision":
+                raise
+            raise ValidationError.from_exception_data(
+                exc.title,
+                [
+                    cast(
+                        "InitErrorDetails",
+                        {
+                            "type": error["type"],
+                            "loc": relocate(tuple(error["loc"]), shape),
+                            "input": error["input"],
+                            **({"ctx": error["ctx"]} if "ctx" in error else {}),
+                        },
+                    )
+                    for error in exc.errors()
+                ],
+            ) from None
+        result._shape = shape
+        return result
 
     @model_validator(mode="after")
     def _in_time(self) -> Self:
@@ -174,13 +223,33 @@ class _DecisionRoot(RootModel[Any]):
         check_answer(self.root, reviewer=getattr(self.root, "reviewer", None))
         return self
 
+    @property
+    def shape(self) -> AnswerShape:
+        """The shape the answer came in."""
+        return self._shape
+
     @classmethod
     def __get_pydantic_json_schema__(
         cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         if publishing.get() is cls:
             return {"type": "object"}
-        return handler(core_schema)
+        schema = handler(core_schema)
+        # The decision union keeps its place (and its discriminator, which readers of
+        # LangChain's per-call schema use); the other clients' shapes are further branches.
+        if "$ref" in schema:  # a single allowed decision: no union
+            decision: dict[str, Any] = {"$ref": schema.pop("$ref")}
+            target = schema
+            target["oneOf"] = [decision]
+        else:
+            target = handler.resolve_ref_schema(schema)
+            decision = {k: target[k] for k in ("oneOf", "discriminator") if k in target}
+        target["oneOf"] = [
+            *target["oneOf"],
+            batch_schema(decision),
+            inbox_schema(cls._reading),
+        ]
+        return schema
 
 
 def strict_args(model: type[BaseModel], *, allow_extra: bool = False) -> type[BaseModel]:
@@ -320,7 +389,7 @@ def decision_model(
     args_schema: ArgsSchema | None,
     reviewers: Collection[str] | None,
     allow_extra: bool = False,
-) -> type[RootModel[Any]]:
+) -> type[DecisionRoot]:
     """The type an approval interrupt validates its answer with, built once per tool.
 
     A `RootModel` rather than the bare union: LangGraph makes a `TypeAdapter` of the type
@@ -344,6 +413,22 @@ def decision_model(
         members[0] if len(members) == 1 else Annotated[Union[members], Discriminator("type")]  # noqa: UP007
     )
     field: dict[str, Any] = {"root": (root, ...)}
-    return create_model(
-        f"Decision_{tool_name}", __base__=_DecisionRoot, __module__=__name__, **field
+    model = create_model(
+        f"Decision_{tool_name}", __base__=DecisionRoot, __module__=__name__, **field
     )
+    model._reading = Reading(
+        tool_name=tool_name, allowed=tuple(allowed), properties=_properties(args_schema)
+    )
+    return model
+
+
+def _properties(args_schema: ArgsSchema | None) -> dict[str, Any]:
+    """The JSON schema of each argument of the tool, to read values typed as text."""
+    if isinstance(args_schema, type) and issubclass(args_schema, BaseModel):
+        schema: Any = TypeAdapter(args_schema).json_schema()
+    elif isinstance(args_schema, dict):
+        schema = args_schema
+    else:
+        return {}
+    properties = schema.get("properties")
+    return dict(properties) if isinstance(properties, dict) else {}
