@@ -169,6 +169,26 @@ def test_agent_chat_ui_edits(
     )
 
 
+def test_agent_chat_ui_edit_text_is_read_through_the_tools_schema(
+    checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
+) -> None:
+    outbox = Outbox()
+    graph = _paused(checkpointer, config, outbox)
+    typed = {"to": "bo@example.com", "subject": "Build", "copies": "2"}
+    edit = {"type": "edit", "edited_action": {"name": "send_email", "args": typed}}
+    resume(graph, config, {"decisions": [edit]})
+    ran = {**typed, "copies": 2}
+    assert outbox.sent == [ran]
+    (record,) = audit_trail(graph, config)
+    assert record.executed_args == ran
+    # A per-call decision is LangChain's: sent as-is, the tool converts when it runs.
+    other: RunnableConfig = {"configurable": {"thread_id": "per-call"}}
+    graph = _paused(checkpointer, other, outbox)
+    resume(graph, other, edit)
+    (record,) = audit_trail(graph, other)
+    assert record.executed_args == typed
+
+
 @pytest.mark.parametrize("via", VIAS)
 def test_agent_chat_ui_rejects(
     checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig, via: str

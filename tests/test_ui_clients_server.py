@@ -191,6 +191,8 @@ def test_agent_chat_ui_approve_edit_and_reject(server: DevServer, sdk: Path, sdk
         == []
     )
     assert _sent_to(server, edit_to) == [{"to": edit_to, "subject": "Build", "copies": 2}]
+    (record,) = _audit(server, thread_id)
+    assert record["executed_args"] == {"to": edit_to, "subject": "Build", "copies": 2}
 
     thread_id = _paused(server, "mail", to=_unique("reject", sdk_name, "chat"), subject="B")
     reject = {"type": "reject", "message": "Not now."}

@@ -5,7 +5,8 @@ single decision. Two web clients answer in shapes of their own, and an approval 
 both as that single decision, then validates it exactly as it validates a direct one:
 
 - Agent Chat UI (and LangChain's batched `HumanInTheLoopMiddleware`):
-  `{"decisions": [decision]}`, exactly one decision, since a request is about one call.
+  `{"decisions": [decision]}`, exactly one decision, since a request is about one call;
+  an edit's values typed as text are read as below.
 - Agent Inbox: a list of one `HumanResponse`, `[{"type": ..., "args": ...}]`:
   `accept` -> approve; `edit` (`args={"action": name, "args": {...}}`) -> edit, with
   values typed in its form as text read through the tool's argument schema (`"3"` -> 3);
@@ -172,13 +173,27 @@ def _inbox(value: Sequence[object], reading: Reading) -> dict[str, Any]:
         raise ValueError(
             f"an 'edit' response has args {{'action': <tool name>, 'args': {{...}}}}, got {args!r}"
         )
-    edited = args["args"]
-    if isinstance(edited, Mapping):
-        edited = {
-            key: _from_text(v, reading.properties.get(key)) if isinstance(v, str) else v
-            for key, v in edited.items()
-        }
+    edited = _typed(args["args"], reading)
     return {"type": "edit", "edited_action": {"name": args["action"], "args": edited}, **extra}
+
+
+def _typed(args: object, reading: Reading) -> object:
+    """An edit's arguments with the text a form typed read as the values they stand for."""
+    if not isinstance(args, Mapping):
+        return args
+    return {
+        key: _from_text(value, reading.properties.get(key)) if isinstance(value, str) else value
+        for key, value in args.items()
+    }
+
+
+def _typed_decision(decision: object, reading: Reading) -> object:
+    if not (isinstance(decision, Mapping) and decision.get("type") == "edit"):
+        return decision
+    action = decision.get("edited_action")
+    if not (isinstance(action, Mapping) and "args" in action):
+        return decision
+    return {**decision, "edited_action": {**action, "args": _typed(action["args"], reading)}}
 
 
 def read_answer(value: object, reading: Reading) -> tuple[object, AnswerShape]:
@@ -200,7 +215,8 @@ def read_answer(value: object, reading: Reading) -> tuple[object, AnswerShape]:
                 f"'decisions' is a list of exactly one decision, got {count!r}: this "
                 "request is about one tool call"
             )
-        return decisions[0], "decisions"
+        # Agent Chat UI's edit form holds text too.
+        return _typed_decision(decisions[0], reading), "decisions"
     return value, "decision"
 
 
