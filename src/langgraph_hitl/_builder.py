@@ -27,7 +27,6 @@ from langchain_core.messages import (
     AnyMessage,
     BaseMessage,
     MessageLikeRepresentation,
-    RemoveMessage,
     SystemMessage,
     ToolMessage,
     convert_to_messages,
@@ -41,23 +40,19 @@ from langgraph._internal._runnable import RunnableCallable
 from langgraph.channels import BinaryOperatorAggregate
 from langgraph.errors import GraphBubbleUp, is_invalid_resume
 from langgraph.graph import END, START, StateGraph
-from langgraph.graph.message import REMOVE_ALL_MESSAGES, add_messages
-from langgraph.graph.state import CompiledStateGraph
+from langgraph.graph.message import add_messages
 from langgraph.prebuilt import ToolNode, tools_condition
 from langgraph.types import Command
 from pydantic import BaseModel, ValidationError
 from typing_extensions import ReadOnly, TypedDict
 
-from ._approval import superseded_message
-from ._errors import ParallelToolCallsError, RequestsWaitingError
+from ._errors import ParallelToolCallsError
+from ._new_input import HITLStateGraph, NewInputPolicy, close_waiting, with_history
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
-
     from langchain_core.language_models import BaseChatModel, LanguageModelInput
     from langchain_core.messages.tool import ToolCall
     from langchain_core.runnables import Runnable, RunnableConfig
-    from langgraph.types import StateSnapshot
     from langgraph.typing import StateT
 
 __all__ = [
@@ -77,18 +72,6 @@ ParallelToolCallsPolicy = Literal["raise", "keep_first", "sequential"]
   every tool call in the history has exactly one tool message.
 - `"sequential"`: keep every call and run them one per step, so each call runs exactly once
   across any number of interrupts and resumes, and each gets its own answer.
-"""
-
-
-NewInputPolicy = Literal["supersede", "raise"]
-"""What `build_hitl_graph` does with new user input while tool calls wait for a human.
-
-- `"supersede"`: close each waiting call with a tool message saying the user's new
-  message superseded it (an approval tool's call also gets an audit record, decision
-  `"reject"`, source `"superseded"`), so the model sees a valid history and answers the
-  new message.
-- `"raise"`: refuse the input with `RequestsWaitingError`, naming the waiting requests,
-  before anything is saved: the thread keeps its pending requests.
 """
 
 
@@ -173,33 +156,6 @@ def _next_call(messages: Sequence[BaseMessage]) -> tuple[ToolCall, AIMessage] | 
                     return call, message
             return None
     return None
-
-
-def _unanswered(messages: Sequence[BaseMessage]) -> list[tuple[int, ToolCall]]:
-    """Every tool call without a tool message, with the index of its AI message."""
-    answered = {m.tool_call_id for m in messages if isinstance(m, ToolMessage)}
-    return [
-        (n, call)
-        for n, message in enumerate(messages)
-        if isinstance(message, AIMessage)
-        for call in message.tool_calls
-        if call.get("id") not in answered
-    ]
-
-
-def _waiting_text(waiting: Sequence[tuple[str, str]]) -> str:
-    return ", ".join(f"{name}(tool_call_id={call_id!r})" for name, call_id in waiting)
-
-
-def _refusal(waiting: Sequence[tuple[str, str]], *, saved: bool) -> RequestsWaitingError:
-    return RequestsWaitingError(
-        f"New input reached a thread that waits for a human answer to {_waiting_text(waiting)}; "
-        "this graph refuses it (on_new_input='raise'), "
-        + ("" if saved else "nothing was saved and the requests still wait. ")
-        + "Answer the waiting requests first (resume(...)), or build the graph with "
-        "on_new_input='supersede' to close them when the user writes again.",
-        waiting=waiting,
-    )
 
 
 def _needs_tool_node(tool: BaseTool) -> bool:
@@ -366,47 +322,11 @@ class _Chatbot:
         self.by_name = {tool.name: tool for tool in tools}
 
     def _history(self, state: Any) -> tuple[list[BaseMessage], bool]:
-        """The conversation to send, and whether waiting calls had to be closed in it.
-
-        The chatbot runs after the tools node answered every call, so a call without a
-        tool message here was left waiting when new input started a run from START.
-        """
-        messages = _messages(state)
-        waiting = _unanswered(messages)
-        if not waiting:
-            return messages, False
-        if self.on_new_input == "raise":
-            # The graph's stream() refuses such input before it is saved; this is reached
-            # only when that check could not run (e.g. as a subgraph).
-            raise _refusal([(c["name"], str(c["id"])) for _, c in waiting], saved=True)
-        closing: dict[int, list[BaseMessage]] = {}
-        for n, call in waiting:
-            closing.setdefault(n, []).append(
-                superseded_message(self.by_name.get(call["name"]), call)
-            )
-        fixed: list[BaseMessage] = []
-        pending: list[BaseMessage] = []
-        for n, message in enumerate(messages):
-            if pending and not isinstance(message, ToolMessage):
-                # Providers want an AI message's tool results right after it.
-                fixed += pending
-                pending = []
-            fixed.append(message)
-            pending += closing.get(n, [])
-        return [*fixed, *pending], True
+        """The conversation to send, and whether waiting calls had to be closed in it."""
+        return close_waiting(_messages(state), self.on_new_input, self.by_name)
 
     def _input(self, history: list[BaseMessage]) -> list[BaseMessage]:
         return [self.system, *history] if self.system is not None else history
-
-    @staticmethod
-    def _update(
-        result: dict[str, Any], history: list[BaseMessage], rewritten: bool
-    ) -> dict[str, Any]:
-        if not rewritten:
-            return result
-        # The closing tool messages go in the middle of the history, which add_messages
-        # cannot do (it appends): the history is written again, in its new order.
-        return {"messages": [RemoveMessage(id=REMOVE_ALL_MESSAGES), *history, *result["messages"]]}
 
     def _checked(self, response: Any) -> dict[str, Any]:
         if not isinstance(response, AIMessage):
@@ -438,12 +358,12 @@ class _Chatbot:
     def run(self, state: Any, config: RunnableConfig) -> dict[str, Any]:
         history, rewritten = self._history(state)
         result = self._checked(self.bound.invoke(self._input(history), config))
-        return self._update(result, history, rewritten)
+        return with_history(result, history) if rewritten else result
 
     async def arun(self, state: Any, config: RunnableConfig) -> dict[str, Any]:
         history, rewritten = self._history(state)
         result = self._checked(await self.bound.ainvoke(self._input(history), config))
-        return self._update(result, history, rewritten)
+        return with_history(result, history) if rewritten else result
 
 
 def _after_tools(state: Any) -> Literal["tools", "chatbot"]:
@@ -461,72 +381,6 @@ def _check_state_schema(builder: StateGraph[Any, Any, Any, Any], schema: type[An
             "needs `messages: Annotated[list[AnyMessage], add_messages]` (as in HITLState "
             "and MessagesState)."
         )
-
-
-def _waiting(snapshot: StateSnapshot) -> list[tuple[str, str]]:
-    """`(name, tool_call_id)` of each request a thread waits for (the interrupt id otherwise)."""
-    found: list[tuple[str, str]] = []
-    for pending in snapshot.interrupts:
-        value = pending.value
-        if isinstance(value, dict) and isinstance(value.get("tool_call_id"), str):
-            found.append((str(value.get("name")), value["tool_call_id"]))
-        else:
-            found.append(("interrupt", pending.id))
-    return found
-
-
-def _is_new_input(input: object, config: RunnableConfig | None) -> bool:
-    if input is None or isinstance(input, Command) or config is None:
-        return False
-    configurable = config.get("configurable") or {}
-    # A nested run (this graph as a subgraph) is checked by its chatbot node instead.
-    return bool(configurable.get("thread_id")) and not configurable.get("checkpoint_ns")
-
-
-class _RefusingNewInput(CompiledStateGraph[Any, Any, Any, Any]):
-    """A compiled `on_new_input="raise"` graph: new input is refused before it is saved.
-
-    LangGraph saves the input in a checkpoint before any node runs, and that checkpoint
-    drops the interrupted tasks, so a node could only refuse once the requests were lost.
-    """
-
-    def _can_read(self, config: RunnableConfig) -> bool:
-        configurable = config.get("configurable") or {}
-        return self.checkpointer not in (None, False, True) or (
-            "__pregel_checkpointer" in configurable
-        )
-
-    def stream(
-        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> Iterator[Any]:
-        if _is_new_input(input, config) and config is not None and self._can_read(config):
-            waiting = _waiting(self.get_state(config))
-            if waiting:
-                raise _refusal(waiting, saved=False)
-        return super().stream(input, config, **kwargs)
-
-    async def astream(
-        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> AsyncIterator[Any]:
-        if _is_new_input(input, config) and config is not None and self._can_read(config):
-            waiting = _waiting(await self.aget_state(config))
-            if waiting:
-                raise _refusal(waiting, saved=False)
-        async for chunk in super().astream(input, config, **kwargs):
-            yield chunk
-
-
-class _HITLStateGraph(StateGraph[Any, None, Any, Any]):
-    """The builder `build_hitl_graph` returns; it compiles to a graph that applies its policy."""
-
-    refuse_new_input: bool = False
-
-    def compile(self, *args: Any, **kwargs: Any) -> CompiledStateGraph[Any, None, Any, Any]:
-        compiled = super().compile(*args, **kwargs)
-        if self.refuse_new_input:
-            # Same object, same slots: only its stream methods check the input first.
-            compiled.__class__ = _RefusingNewInput
-        return compiled
 
 
 @overload
@@ -604,7 +458,7 @@ def build_hitl_graph(
     # The default state takes the tutorial's input ({"role": ..., "content": ...} dicts)
     # under type checking too; a custom state is its own input, as in LangGraph.
     input_schema = HITLInput if state_schema is HITLState else None
-    builder = _HITLStateGraph(state_schema, input_schema=input_schema)
+    builder = HITLStateGraph(state_schema, input_schema=input_schema)
     builder.refuse_new_input = on_new_input == "raise"
     _check_state_schema(builder, state_schema)
     builder.add_node("chatbot", RunnableCallable(chatbot.run, chatbot.arun, trace=False))

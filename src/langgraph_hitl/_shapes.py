@@ -30,6 +30,8 @@ __all__ = [
     "IGNORED",
     "AnswerShape",
     "Reading",
+    "batch_schema",
+    "inbox_schema",
     "read_answer",
     "relocate",
     "server_reviewer",
