@@ -497,3 +497,61 @@ def test_a_late_answer_is_refused_in_every_shape(
             graph.invoke(Command(resume=answer), config)
         assert _where(graph, config) == before
         assert outbox.sent == []
+
+
+@pytest.mark.parametrize(
+    "user",
+    [None, {"identity": "", "is_authenticated": False}],
+    ids=["no custom auth", "unauthenticated"],
+)
+def test_without_an_authenticated_user_the_payloads_reviewer_stands(
+    checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig, user: object
+) -> None:
+    outbox = Outbox()
+    graph = _paused(checkpointer, config, outbox, reviewers={"ann"})
+    anonymous: RunnableConfig = {
+        "configurable": {
+            **config["configurable"],
+            "langgraph_auth_user": user,
+            "langgraph_auth_user_id": "",
+        }
+    }
+    graph.invoke(Command(resume=SHAPES["decisions"]), anonymous)
+    assert outbox.sent == [ARGS]
+    (record,) = audit_trail(graph, config)
+    assert record.reviewer == "ann"
+
+
+def test_the_published_schema_admits_every_shape_and_refuses_bad_ones(
+    checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
+) -> None:
+    import jsonschema
+
+    graph = _paused(checkpointer, config, Outbox())
+    (pending,) = pending_interrupts(graph, config)
+    assert pending.response_schema is not None
+    # The per-call union keeps its discriminator for LangChain clients' readers.
+    assert sorted(pending.response_schema["discriminator"]["mapping"]) == [
+        "approve",
+        "edit",
+        "reject",
+    ]
+    judge = jsonschema.Draft202012Validator(pending.response_schema)
+    for good in (
+        {"type": "approve"},
+        {"decisions": [{"type": "reject", "message": "No."}]},
+        [{"type": "accept", "args": None}],
+        [{"type": "ignore", "args": None}],
+        [{"type": "response", "args": "No."}],
+        _edit({**ARGS, "copies": "3"}),
+    ):
+        assert judge.is_valid(good), good
+    for bad in (
+        BAD_BATCHES["no decision"],
+        BAD_BATCHES["two decisions"],
+        BAD_BATCHES["unknown argument"],
+        BAD_INBOX["two responses"],
+        BAD_INBOX["unknown type"],
+        BAD_INBOX["edit of another tool"],
+    ):
+        assert not judge.is_valid(bad), bad
