@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timezone
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import pytest
 from langchain_core.messages import AnyMessage, HumanMessage, ToolMessage
@@ -17,7 +17,7 @@ from langgraph.graph.message import add_messages
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt import InjectedState
 from langgraph.types import Command
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
 from langgraph_hitl import (
@@ -125,7 +125,10 @@ def test_a_plain_typed_function_is_wrapped_like_its_tool() -> None:
 def test_the_request_is_langchains_tool_approval_request(
     checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
 ) -> None:
-    graph = _paused(checkpointer, config, approval_tool(Outbox().tool()))
+    wrapped = Outbox().tool()
+    schema = cast("type[BaseModel]", wrapped.tool_call_schema).model_json_schema()
+    graph = _paused(checkpointer, config, approval_tool(wrapped))
+    description = f"Tool execution requires approval\n\nTool: send_email\nArgs: {ARGS}"
     (pending,) = pending_interrupts(graph, config)
     assert pending.type == "tool_approval"
     assert pending.tool_call_id == "call_0_0"
@@ -136,6 +139,23 @@ def test_the_request_is_langchains_tool_approval_request(
         "args": ARGS,
         "description": f"Tool execution requires approval\n\nTool: send_email\nArgs: {ARGS}",
         "allowed_decisions": ALL,
+        # LangChain's batched request, for Agent Chat UI and Agent Inbox.
+        "action_requests": [
+            {
+                "name": "send_email",
+                "args": ARGS,
+                "arguments": ARGS,
+                "description": description,
+            }
+        ],
+        "review_configs": [
+            {
+                "action_name": "send_email",
+                "allowed_decisions": ALL,
+                # The schema an edit must fit: the tool's, unknown keys refused.
+                "args_schema": {**schema, "additionalProperties": False},
+            }
+        ],
     }
     assert json.loads(json.dumps(pending.value)) == pending.value
     assert graph.get_state(config).next == ("tools",)
@@ -167,7 +187,8 @@ def test_every_pause_publishes_its_own_copy_of_the_schema() -> None:
     published = out["__interrupt__"][0].response_schema
     published["oneOf"].clear()  # a client scribbling on what it got
     again = graph.invoke(USER, second)
-    assert len(again["__interrupt__"][0].response_schema["oneOf"]) == 4
+    # The four decisions, Agent Chat UI's {"decisions": [...]}, Agent Inbox's [response].
+    assert len(again["__interrupt__"][0].response_schema["oneOf"]) == 6
 
 
 def test_the_schema_lists_only_the_allowed_decisions(
@@ -323,6 +344,10 @@ BAD = {
         "type": "edit",
         "edited_action": {"name": "delete_account", "args": EDITED},
     },
+    "edit with an argument the tool does not take": {
+        "type": "edit",
+        "edited_action": {"name": "send_email", "args": {**EDITED, "bcc": "attacker@evil.com"}},
+    },
 }
 
 
@@ -361,6 +386,8 @@ def test_the_error_names_the_field_of_the_branch_the_tag_names(
     [
         BAD["edit with bad args"],
         BAD["edit switching tools"],
+        BAD["edit with an argument the tool does not take"],
+        {"type": "respond", "message": " \n\t"},
         {"type": "maybe"},
         {"type": "approve", "x": 1},
     ],
@@ -378,6 +405,117 @@ def test_a_raw_command_with_a_bad_decision_is_refused_by_langgraph_and_saves_not
     assert outbox.sent == []
     graph.invoke(Command(resume={"type": "approve"}), config)
     assert outbox.sent == [ARGS]
+
+
+def test_an_unknown_edit_argument_is_named_with_the_arguments_the_tool_takes(
+    checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
+) -> None:
+    outbox = Outbox()
+    graph = _paused(checkpointer, config, approval_tool(outbox.tool()))
+    before = _where(graph, config)
+    with pytest.raises(InvalidResumeError) as refused:
+        resume(graph, config, BAD["edit with an argument the tool does not take"])
+    (error,) = refused.value.errors
+    assert error.loc == ("edit", "edited_action", "args")
+    assert "'bcc' is not an argument of this tool; it takes ['body', 'subject', 'to']" in str(
+        error.message
+    )
+    assert _where(graph, config) == before
+    assert outbox.sent == []
+    assert audit_trail(graph, config) == []
+
+
+def test_the_published_edit_schema_refuses_unknown_keys(
+    checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
+) -> None:
+    graph = _paused(checkpointer, config, approval_tool(Outbox().tool()))
+    (pending,) = pending_interrupts(graph, config)
+    assert pending.response_schema is not None
+    assert pending.response_schema["$defs"]["send_email"]["additionalProperties"] is False
+    # A client checking with jsonschema alone refuses it too.
+    import jsonschema
+
+    bad = BAD["edit with an argument the tool does not take"]
+    assert not jsonschema.Draft202012Validator(pending.response_schema).is_valid(bad)
+
+
+def test_a_tool_that_takes_extra_keys_keeps_them_in_edits(
+    checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
+) -> None:
+    ran: list[dict[str, Any]] = []
+
+    class Headers(BaseModel):
+        model_config = ConfigDict(extra="allow")
+        to: str
+
+    def send(**args: Any) -> str:
+        ran.append(args)
+        return "Sent."
+
+    wrapped = StructuredTool.from_function(
+        func=send, name="send_email", description="Send an e-mail.", args_schema=Headers
+    )
+    turns: list[AIMessage | str] = [ai_tool_calls(("send_email", {"to": "ada"})), "Done."]
+    graph = _paused(checkpointer, config, approval_tool(wrapped), turns=turns)
+    (pending,) = pending_interrupts(graph, config)
+    assert pending.response_schema is not None
+    assert pending.response_schema["$defs"]["send_email"]["additionalProperties"] is True
+    edit = {"to": "bo", "x_priority": "1"}
+    resume(graph, config, {"type": "edit", "edited_action": {"name": "send_email", "args": edit}})
+    assert ran == [edit]
+    (record,) = audit_trail(graph, config)
+    assert record.executed_args == edit
+
+
+def test_the_audit_and_the_notice_hold_exactly_what_ran(
+    checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
+) -> None:
+    outbox = Outbox()
+    graph = _paused(checkpointer, config, approval_tool(outbox.tool()))
+    resume(graph, config, {"type": "edit", "edited_action": {"name": "send_email", "args": EDITED}})
+    (ran,) = outbox.sent
+    (record,) = audit_trail(graph, config)
+    assert record.executed_args == ran == EDITED
+    assert f"with arguments {json.dumps(ran)}." in str(_tool_message(graph, config).content)
+
+
+def test_a_model_call_with_an_argument_the_tool_does_not_take_goes_back_to_the_model(
+    checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
+) -> None:
+    outbox = Outbox()
+    call = {**ARGS, "bcc": "attacker@evil.com"}
+    graph = _paused(
+        checkpointer,
+        config,
+        approval_tool(outbox.tool()),
+        turns=[ai_tool_calls(("send_email", call)), "Sorry."],
+    )
+    # The reviewer would be shown a bcc the tool then drops: nobody is asked.
+    assert pending_interrupts(graph, config) == []
+    message = _tool_message(graph, config)
+    assert message.status == "error"
+    assert "bcc" in str(message.content)
+    assert outbox.sent == []
+
+
+@pytest.mark.parametrize("blank", ["", " ", "\n\t "])
+def test_a_response_must_hold_text(
+    checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig, blank: str
+) -> None:
+    outbox = Outbox()
+    graph = _paused(checkpointer, config, approval_tool(outbox.tool()))
+    before = _where(graph, config)
+    with pytest.raises(ValidationError, match="must contain text"):
+        Respond(message=blank)
+    with pytest.raises(InvalidResumeError) as refused:
+        resume(graph, config, {"type": "respond", "message": blank})
+    assert [e.loc for e in refused.value.errors] == [("respond", "message")]
+    assert f"must contain text (non-whitespace characters), got {blank!r}" in str(refused.value)
+    with pytest.raises(ValidationError):
+        graph.invoke(Command(resume={"type": "respond", "message": blank}), config)
+    assert _where(graph, config) == before
+    resume(graph, config, Respond(message=" Ada knows. "))
+    assert _tool_message(graph, config).content == " Ada knows. "
 
 
 def test_a_json_schema_tool_gets_its_edits_checked_against_that_schema(
@@ -401,6 +539,12 @@ def test_a_json_schema_tool_gets_its_edits_checked_against_that_schema(
         resume(graph, config, bad)
     with pytest.raises(ValidationError):
         graph.invoke(Command(resume=bad), config)
+    assert _where(graph, config) == before
+    extra = {**bad, "edited_action": {"name": "send_email", "args": {"to": "bo", "cc": "x"}}}
+    with pytest.raises(InvalidResumeError, match="'cc' was unexpected"):
+        resume(graph, config, extra)
+    with pytest.raises(ValidationError):
+        graph.invoke(Command(resume=extra), config)
     assert _where(graph, config) == before
     resume(graph, config, {**bad, "edited_action": {"name": "send_email", "args": {"to": "bo"}}})
     assert sent == [{"to": "bo"}]

@@ -39,7 +39,9 @@ if TYPE_CHECKING:
 
 
 def test_nodes_are_named_as_in_the_tutorial() -> None:
-    builder = build_hitl_graph(ScriptedChatModel(responses=[]), [human_assistance_tool()])
+    builder = build_hitl_graph(
+        ScriptedChatModel(strict_history=True, responses=[]), [human_assistance_tool()]
+    )
 
     assert isinstance(builder, StateGraph)
     assert set(builder.nodes) == {"chatbot", "tools"}
@@ -50,7 +52,7 @@ def test_nodes_are_named_as_in_the_tutorial() -> None:
 
 
 def test_the_uncompiled_builder_compiles_without_a_checkpointer_too() -> None:
-    model = ScriptedChatModel(responses=["Hello!"])
+    model = ScriptedChatModel(strict_history=True, responses=["Hello!"])
     builder = build_hitl_graph(model, [human_assistance_tool()])
 
     out = builder.compile().invoke(user_turn("Hi"))
@@ -62,7 +64,8 @@ def test_a_paused_thread_waits_in_tools(
     checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
 ) -> None:
     model = ScriptedChatModel(
-        responses=[ai_tool_calls(("human_assistance", {"query": "Help?"})), "Done."]
+        strict_history=True,
+        responses=[ai_tool_calls(("human_assistance", {"query": "Help?"})), "Done."],
     )
     graph = build_hitl_graph(model, [human_assistance_tool()]).compile(checkpointer=checkpointer)
 
@@ -78,7 +81,8 @@ async def test_async_tutorial_cycle(
     async_checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
 ) -> None:
     model = ScriptedChatModel(
-        responses=[ai_tool_calls(("human_assistance", {"query": "Help?"})), "Done."]
+        strict_history=True,
+        responses=[ai_tool_calls(("human_assistance", {"query": "Help?"})), "Done."],
     )
     graph = build_hitl_graph(model, [human_assistance_tool()]).compile(
         checkpointer=async_checkpointer
@@ -95,7 +99,9 @@ async def test_async_tutorial_cycle(
 def test_system_prompt_reaches_the_model_but_is_not_stored(
     checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
 ) -> None:
-    model = ScriptedChatModel(responses=[ai_tool_calls(("send_email", {"to": "ann"})), "Sent."])
+    model = ScriptedChatModel(
+        strict_history=True, responses=[ai_tool_calls(("send_email", {"to": "ann"})), "Sent."]
+    )
     graph = build_hitl_graph(
         model, [Effects().tool()], system_prompt="You are a careful assistant."
     ).compile(checkpointer=checkpointer)
@@ -130,11 +136,12 @@ def test_custom_state_schema_with_injected_state_and_added_nodes(
         return {"audit": [f"saw {len(state['messages'])} messages"]}
 
     model = ScriptedChatModel(
+        strict_history=True,
         responses=[
             ai_tool_calls(("greet", {})),
             ai_tool_calls(("human_assistance", {"query": "Anything else?"})),
             "Bye.",
-        ]
+        ],
     )
     builder = build_hitl_graph(model, [greet, human_assistance_tool()], state_schema=AuditedState)
     builder.add_node("audit", audit)
@@ -158,7 +165,9 @@ def test_a_pydantic_state_schema_works() -> None:
         messages: Annotated[list[AnyMessage], add_messages]
         topic: str = "none"
 
-    model = ScriptedChatModel(responses=[ai_tool_calls(("send_email", {"to": "ann"})), "Sent."])
+    model = ScriptedChatModel(
+        strict_history=True, responses=[ai_tool_calls(("send_email", {"to": "ann"})), "Sent."]
+    )
     graph = build_hitl_graph(model, [Effects().tool()], state_schema=PydanticState).compile()
 
     out = graph.invoke(PydanticState(messages=[HumanMessage(content="Go")], topic="mail"))
@@ -174,7 +183,8 @@ def test_the_builder_nests_as_a_subgraph(
         summary: NotRequired[str]
 
     model = ScriptedChatModel(
-        responses=[ai_tool_calls(("human_assistance", {"query": "Help?"})), "Done."]
+        strict_history=True,
+        responses=[ai_tool_calls(("human_assistance", {"query": "Help?"})), "Done."],
     )
     agent = build_hitl_graph(model, [human_assistance_tool()]).compile()
 
@@ -203,7 +213,9 @@ def test_plain_function_tools(
         """Tell the weather of a city."""
         return f"Sunny in {city}."
 
-    model = ScriptedChatModel(responses=[ai_tool_calls(("weather", {"city": "Paris"})), "Nice."])
+    model = ScriptedChatModel(
+        strict_history=True, responses=[ai_tool_calls(("weather", {"city": "Paris"})), "Nice."]
+    )
     graph = build_hitl_graph(model, [weather]).compile(checkpointer=checkpointer)
 
     out = graph.invoke(user_turn(), config)
@@ -217,7 +229,9 @@ def test_an_unknown_tool_name_gets_an_error_message_and_the_model_goes_on(
     checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
 ) -> None:
     effects = Effects()
-    model = ScriptedChatModel(responses=[ai_tool_calls(("send_mail", {"to": "ann"})), "Oops."])
+    model = ScriptedChatModel(
+        strict_history=True, responses=[ai_tool_calls(("send_mail", {"to": "ann"})), "Oops."]
+    )
     graph = build_hitl_graph(model, [effects.tool()]).compile(checkpointer=checkpointer)
 
     out = graph.invoke(user_turn(), config)
@@ -237,11 +251,12 @@ def test_bad_arguments_get_an_error_message_and_the_tool_does_not_run(
 ) -> None:
     effects = Effects()
     model = ScriptedChatModel(
+        strict_history=True,
         responses=[
             ai_tool_calls(("send_email", {"recipient": "ann"})),
             ai_tool_calls(("send_email", {"to": "ann"})),
             "Sent.",
-        ]
+        ],
     )
     graph = build_hitl_graph(model, [effects.tool()]).compile(checkpointer=checkpointer)
 
@@ -258,7 +273,8 @@ def test_bad_arguments_get_an_error_message_and_the_tool_does_not_run(
 
 def test_bad_arguments_to_the_human_tool_do_not_pause() -> None:
     model = ScriptedChatModel(
-        responses=[ai_tool_calls(("human_assistance", {"question": "?"})), "Let me rephrase."]
+        strict_history=True,
+        responses=[ai_tool_calls(("human_assistance", {"question": "?"})), "Let me rephrase."],
     )
     graph = build_hitl_graph(model, [human_assistance_tool()]).compile(checkpointer=InMemorySaver())
     config: RunnableConfig = {"configurable": {"thread_id": "t"}}
@@ -287,10 +303,11 @@ def test_an_injected_state_tool_may_pause_for_a_human(
         return f"{answer} ({len(state['messages'])} messages)"
 
     model = ScriptedChatModel(
+        strict_history=True,
         responses=[
             ai_tool_calls(("send_email", {"to": "ann"}), ("confirm", {"action": "delete"})),
             "Ok.",
-        ]
+        ],
     )
     graph = build_hitl_graph(
         model, [effects.tool(), confirm], on_parallel_tool_calls="sequential"
@@ -311,7 +328,9 @@ def test_a_command_must_answer_its_tool_call() -> None:
         """Update state but forget the tool message."""
         return Command(update={"messages": []})
 
-    model = ScriptedChatModel(responses=[ai_tool_calls(("forgetful", {})), "never"])
+    model = ScriptedChatModel(
+        strict_history=True, responses=[ai_tool_calls(("forgetful", {})), "never"]
+    )
     graph = build_hitl_graph(model, [forgetful]).compile(checkpointer=InMemorySaver())
 
     with pytest.raises(ValueError, match=r"'forgetful' returned a Command without a ToolMessage"):
@@ -332,7 +351,9 @@ def test_a_command_tool_message_gets_the_tool_name(
             update={"note": text, "messages": [ToolMessage("noted", tool_call_id=tool_call_id)]}
         )
 
-    model = ScriptedChatModel(responses=[ai_tool_calls(("take_note", {"text": "milk"})), "Ok."])
+    model = ScriptedChatModel(
+        strict_history=True, responses=[ai_tool_calls(("take_note", {"text": "milk"})), "Ok."]
+    )
     graph = build_hitl_graph(model, [take_note], state_schema=Named).compile(
         checkpointer=checkpointer
     )
@@ -357,17 +378,20 @@ class _UnreducedMessages(TypedDict):
 )
 def test_a_state_schema_without_merged_messages_is_refused(schema: Any, problem: str) -> None:
     with pytest.raises(TypeError, match=problem):
-        build_hitl_graph(ScriptedChatModel(responses=[]), [], state_schema=schema)
+        build_hitl_graph(
+            ScriptedChatModel(strict_history=True, responses=[]), [], state_schema=schema
+        )
 
 
 def test_tool_names_must_be_unique() -> None:
     with pytest.raises(ValueError, match="Tool names must be unique"):
         build_hitl_graph(
-            ScriptedChatModel(responses=[]), [human_assistance_tool(), human_assistance_tool()]
+            ScriptedChatModel(strict_history=True, responses=[]),
+            [human_assistance_tool(), human_assistance_tool()],
         )
 
 
 def test_default_state_is_hitl_state() -> None:
-    builder = build_hitl_graph(ScriptedChatModel(responses=[]), [])
+    builder = build_hitl_graph(ScriptedChatModel(strict_history=True, responses=[]), [])
 
     assert builder.state_schema is HITLState

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 
 def test_tools_are_bound_with_parallel_tool_calls_off() -> None:
-    model = ScriptedChatModel(responses=["Hi."])
+    model = ScriptedChatModel(strict_history=True, responses=["Hi."])
     graph = build_hitl_graph(model, [human_assistance_tool(), Effects().tool()]).compile()
 
     graph.invoke(user_turn())
@@ -71,7 +71,9 @@ def test_raise_names_the_calls_and_saves_nothing_of_the_turn(
     checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
 ) -> None:
     effects = Effects()
-    model = ScriptedChatModel(responses=[_two_emails(), "Sorry, one at a time then."])
+    model = ScriptedChatModel(
+        strict_history=True, responses=[_two_emails(), "Sorry, one at a time then."]
+    )
     graph = build_hitl_graph(model, [effects.tool()]).compile(checkpointer=checkpointer)
 
     with pytest.raises(ParallelToolCallsError) as info:
@@ -99,7 +101,7 @@ def test_raise_names_the_calls_and_saves_nothing_of_the_turn(
 def test_raise_then_a_new_message_runs_the_thread_again(
     checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
 ) -> None:
-    model = ScriptedChatModel(responses=[_two_emails(), "Which one first?"])
+    model = ScriptedChatModel(strict_history=True, responses=[_two_emails(), "Which one first?"])
     graph = build_hitl_graph(model, [Effects().tool()]).compile(checkpointer=checkpointer)
     with pytest.raises(ParallelToolCallsError):
         graph.invoke(user_turn("Email Ann and Bob."), config)
@@ -133,7 +135,7 @@ def test_keep_first_stores_one_call_and_every_call_gets_one_answer(
             },
         }
     )
-    model = ScriptedChatModel(responses=[turn, "Sent to Ann."])
+    model = ScriptedChatModel(strict_history=True, responses=[turn, "Sent to Ann."])
     graph = build_hitl_graph(model, [effects.tool()], on_parallel_tool_calls="keep_first").compile(
         checkpointer=checkpointer
     )
@@ -155,6 +157,7 @@ def test_keep_first_stores_one_call_and_every_call_gets_one_answer(
 
 def _sequential_script() -> ScriptedChatModel:
     return ScriptedChatModel(
+        strict_history=True,
         responses=[
             ai_tool_calls(
                 ("send_email", {"to": "ann"}),
@@ -164,7 +167,7 @@ def _sequential_script() -> ScriptedChatModel:
                 ("send_email", {"to": "carol"}),
             ),
             "All done.",
-        ]
+        ],
     )
 
 
@@ -266,7 +269,7 @@ def test_tool_calls_without_ids_get_ids(
 def test_an_unknown_policy_is_refused() -> None:
     with pytest.raises(ValueError, match="'parallel' is not a policy"):
         build_hitl_graph(
-            ScriptedChatModel(responses=[]),
+            ScriptedChatModel(strict_history=True, responses=[]),
             [],
             on_parallel_tool_calls="parallel",  # type: ignore[call-overload]
         )

@@ -80,9 +80,12 @@ def _storable(value: Any) -> bool:
 
 texts = st.text(st.characters(exclude_characters="\x00", exclude_categories=["Cs"]), max_size=12)
 storable_json = json_values.filter(_storable)
-edited_args = st.fixed_dictionaries(
-    {"to": texts, "subject": texts}, optional={"body": texts, "cc": storable_json}
+edited_args = st.fixed_dictionaries({"to": texts, "subject": texts}, optional={"body": texts})
+with_unknown_args = st.fixed_dictionaries(
+    {"to": texts, "subject": texts, "cc": storable_json}, optional={"body": texts}
 )
+"""Edits naming an argument the tool does not take: refused (LangChain's middleware takes
+them, and the tool then runs without it)."""
 valid_decisions: st.SearchStrategy[dict[str, Any]] = st.one_of(
     st.fixed_dictionaries({"type": st.just("approve"), "reviewer": st.sampled_from(REVIEWERS)}),
     st.fixed_dictionaries(
@@ -119,6 +122,15 @@ answers = st.one_of(
         st.integers(min_value=2**64) | st.integers(max_value=-(2**63) - 1),
     ),
     st.fixed_dictionaries({"type": st.just("respond"), "message": texts}),
+    st.fixed_dictionaries(
+        {
+            "type": st.just("edit"),
+            "reviewer": st.sampled_from(REVIEWERS),
+            "edited_action": st.fixed_dictionaries(
+                {"name": st.just("send_email"), "args": with_unknown_args}
+            ),
+        }
+    ),
 )
 
 
@@ -164,6 +176,9 @@ def test_any_answer_is_applied_as_a_decision_or_refused_with_nothing_saved(answe
     assert [{**sent, "body": executed.get("body", "")}] == SENT
 
 
+said = texts.filter(lambda text: bool(text.strip()))
+"""Texts with something in them, as a response must have."""
+
 langchain_decisions: st.SearchStrategy[dict[str, Any]] = st.one_of(
     st.just({"type": "approve"}),
     st.fixed_dictionaries(
@@ -175,9 +190,10 @@ langchain_decisions: st.SearchStrategy[dict[str, Any]] = st.one_of(
         }
     ),
     st.fixed_dictionaries({"type": st.just("reject")}, optional={"message": texts}),
-    st.fixed_dictionaries({"type": st.just("respond"), "message": texts}),
+    st.fixed_dictionaries({"type": st.just("respond"), "message": said}),
 )
-"""Decisions LangChain's per-call middleware accepts for the same tool."""
+"""Decisions LangChain's per-call middleware accepts for the same tool (but a blank
+response, which it takes and this library refuses: it tells the model nothing)."""
 
 ALL: list[DecisionType] = ["approve", "edit", "reject", "respond"]
 OURS = TypeAdapter(
@@ -208,7 +224,7 @@ decision_models = st.one_of(
         reviewer=st.none() | texts,
     ),
     st.builds(Reject, message=st.none() | texts, reviewer=st.none() | texts),
-    st.builds(Respond, message=texts, reviewer=st.none() | texts),
+    st.builds(Respond, message=said, reviewer=st.none() | texts),
 )
 
 

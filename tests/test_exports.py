@@ -22,10 +22,15 @@ PUBLIC = {
         # Tools that pause for a human
         "HumanAssistanceRequest",
         "HumanReply",
+        "InboxActionRequest",
+        "InboxConfig",
         "OnReply",
         "human_assistance_tool",
         # Approvals
+        "AnswerShape",
+        "ApprovalActionRequest",
         "ApprovalDescription",
+        "ApprovalReviewConfig",
         "ApprovalWhen",
         "Approve",
         "AuditRecord",
@@ -43,6 +48,7 @@ PUBLIC = {
         # Building graphs
         "HITLInput",
         "HITLState",
+        "NewInputPolicy",
         "ParallelToolCallsPolicy",
         "build_hitl_graph",
         # Reading and answering what waits
@@ -69,10 +75,12 @@ PUBLIC = {
         "FieldError",
         "HITLError",
         "InvalidChannelError",
+        "InvalidHistoryError",
         "InvalidResumeError",
         "NoPendingInterruptError",
         "ParallelToolCallsError",
         "RequestExpiredError",
+        "RequestsWaitingError",
         "ResumeConflictError",
         "ResumeFailedError",
         "ReviewersConfigError",
@@ -87,6 +95,7 @@ PUBLIC = {
     langgraph_hitl.testing: {
         "FakeClock",
         "InterruptWatch",
+        "InvalidHistoryError",
         "ModelCall",
         "ScriptExhaustedError",
         "ScriptedChatModel",

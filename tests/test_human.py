@@ -21,6 +21,7 @@ from langgraph_hitl import (
     HITLState,
     HumanAssistanceRequest,
     HumanReply,
+    InvalidResumeError,
     build_hitl_graph,
     human_assistance_tool,
     pending_interrupts,
@@ -104,6 +105,15 @@ def test_interrupt_value_says_what_it_is(
         "query": QUERY,
         "tool_call_id": "call_0_0",
         "name": "human_assistance",
+        # Agent Inbox's HumanInterrupt: a response is the only answer it offers.
+        "action_request": {"action": "human_assistance", "args": {"query": QUERY}},
+        "config": {
+            "allow_accept": False,
+            "allow_edit": False,
+            "allow_respond": True,
+            "allow_ignore": False,
+        },
+        "description": QUERY,
     }
     assert value == expected
     assert json.loads(json.dumps(value)) == value
@@ -153,8 +163,22 @@ def test_tutorial_payload_resumes_with_a_raw_command(
         {"data": ANSWER, "extra": True},
         ANSWER,
         [ANSWER],
+        [{"type": "accept", "args": None}],
+        [{"type": "response", "args": ANSWER}, {"type": "response", "args": ANSWER}],
+        [{"type": "response", "args": {"data": ANSWER}}],
+        [],
     ],
-    ids=["wrong-key", "wrong-type", "extra-key", "bare-string", "list"],
+    ids=[
+        "wrong-key",
+        "wrong-type",
+        "extra-key",
+        "bare-string",
+        "list",
+        "inbox-accept",
+        "inbox-two-responses",
+        "inbox-args-not-text",
+        "inbox-empty",
+    ],
 )
 def test_a_wrong_raw_command_is_refused_and_the_thread_stays_answerable(
     checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig, wrong: object
@@ -179,6 +203,46 @@ def test_a_wrong_raw_command_is_refused_and_the_thread_stays_answerable(
     out = graph.invoke(Command(resume={"data": ANSWER}), config)
     assert out["messages"][-2].content == ANSWER
     assert out["messages"][-1].content == "Thanks, done."
+
+
+@pytest.mark.parametrize("via", ["helper", "command"])
+def test_agent_inbox_answers_with_a_response(
+    checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig, via: str
+) -> None:
+    graph = _start(checkpointer, config)
+    answer = [{"type": "response", "args": ANSWER}]
+
+    if via == "helper":
+        resume(graph, config, answer)
+    else:
+        graph.invoke(Command(resume=answer), config)
+
+    out = graph.get_state(config).values
+    assert out["messages"][-2].content == ANSWER
+    assert out["messages"][-1].content == "Thanks, done."
+
+
+def test_a_bad_agent_inbox_answer_is_refused_by_the_helper_and_saves_nothing(
+    checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
+) -> None:
+    graph = _start(checkpointer, config)
+    before = graph.get_state(config).config["configurable"]["checkpoint_id"]
+
+    with pytest.raises(InvalidResumeError, match="it takes a response only"):
+        resume(graph, config, [{"type": "ignore", "args": None}])
+
+    assert graph.get_state(config).config["configurable"]["checkpoint_id"] == before
+    assert len(pending_interrupts(graph, config)) == 1
+
+
+def test_a_custom_response_model_carries_no_agent_inbox_shape(
+    checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
+) -> None:
+    graph = _start(checkpointer, config, human_assistance_tool(response_model=Profile))
+    value = _interrupt(graph, config).value
+    assert "action_request" not in value
+    with pytest.raises(ValidationError):
+        graph.invoke(Command(resume=[{"type": "response", "args": "1.0"}]), config)
 
 
 def _profile_graph(

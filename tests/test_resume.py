@@ -143,6 +143,15 @@ def test_pending_interrupt_of_a_tool_has_every_field(
         "query": "Need an expert",
         "tool_call_id": "call_0_0",
         "name": "human_assistance",
+        # Agent Inbox's HumanInterrupt shape (issue 13).
+        "action_request": {"action": "human_assistance", "args": {"query": "Need an expert"}},
+        "config": {
+            "allow_accept": False,
+            "allow_edit": False,
+            "allow_respond": True,
+            "allow_ignore": False,
+        },
+        "description": "Need an expert",
     }
     assert pending.response_schema == TypeAdapter(HumanReply).json_schema()
     assert pending.tool_call_id == "call_0_0"

@@ -50,6 +50,15 @@ def test_values_stream_shows_the_interrupt(
         "query": QUERY,
         "tool_call_id": "call_0_0",
         "name": "human_assistance",
+        # Agent Inbox's HumanInterrupt shape (issue 13).
+        "action_request": {"action": "human_assistance", "args": {"query": QUERY}},
+        "config": {
+            "allow_accept": False,
+            "allow_edit": False,
+            "allow_respond": True,
+            "allow_ignore": False,
+        },
+        "description": QUERY,
     }
     assert interrupt.response_schema is not None
     last = events[-2]["messages"][-1]

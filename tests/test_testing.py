@@ -8,10 +8,17 @@ from typing import TYPE_CHECKING
 import pytest
 from langchain_core.caches import InMemoryCache
 from langchain_core.globals import set_llm_cache
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, ToolCall
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    ToolCall,
+    ToolMessage,
+)
 from langchain_core.tools import tool
 
-from langgraph_hitl import HITLError, ScriptExhaustedError
+from langgraph_hitl import HITLError, InvalidHistoryError, ScriptExhaustedError
 from langgraph_hitl.testing import ModelCall, ScriptedChatModel, ai_tool_calls
 
 if TYPE_CHECKING:
@@ -266,3 +273,25 @@ def test_a_global_llm_cache_does_not_skip_the_script() -> None:
     answers = [model.invoke(same_prompt).content, model.invoke(same_prompt).content]
 
     assert answers == ["first", "second"]
+
+
+def test_strict_history_fails_like_a_provider_on_an_unanswered_tool_call() -> None:
+    model = ScriptedChatModel(responses=["Sure."] * 3, strict_history=True)
+    call = ai_tool_calls(("send_email", {"to": "ann"}))
+    call.tool_calls[0]["id"] = "call_1"
+    with pytest.raises(InvalidHistoryError, match=r"send_email\(id='call_1'\)"):
+        model.invoke([HumanMessage(content="Hi"), call, HumanMessage(content="Never mind.")])
+    with pytest.raises(InvalidHistoryError, match="no tool message after it"):
+        model.invoke([HumanMessage(content="Hi"), call])
+    orphan = ToolMessage(content="x", tool_call_id="call_9")
+    with pytest.raises(InvalidHistoryError, match=r"messages\[1\].*'call_9'"):
+        model.invoke([HumanMessage(content="Hi"), orphan])
+    assert model.remaining == 3  # a refused call uses no scripted answer
+    answered = [call, ToolMessage(content="sent", tool_call_id="call_1")]
+    assert model.invoke([HumanMessage(content="Hi"), *answered]).content == "Sure."
+
+
+def test_without_strict_history_any_history_is_answered() -> None:
+    model = ScriptedChatModel(responses=["Sure."])
+    call = ai_tool_calls(("send_email", {"to": "ann"}))
+    assert model.invoke([call, HumanMessage(content="Never mind.")]).content == "Sure."

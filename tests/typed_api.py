@@ -20,14 +20,25 @@ from pydantic import BaseModel
 from typing_extensions import NotRequired, TypedDict, assert_type
 
 from langgraph_hitl import (
+    AnswerShape,
+    ApprovalActionRequest,
+    ApprovalReviewConfig,
+    AuditRecord,
+    AuditSource,
+    DecisionType,
     HITLInput,
     HITLState,
     HumanAssistanceRequest,
     HumanReply,
+    InboxActionRequest,
+    InboxConfig,
+    NewInputPolicy,
     OnReply,
     ParallelToolCallsError,
     ParallelToolCallsPolicy,
     PendingInterrupt,
+    RequestsWaitingError,
+    ToolApprovalRequest,
     build_hitl_graph,
     human_assistance_tool,
     pending_interrupts,
@@ -124,6 +135,8 @@ assert_type(custom, StateGraph[ProfileState, None, ProfileState, ProfileState])
 policy: ParallelToolCallsPolicy = "sequential"
 build_hitl_graph(model, [], on_parallel_tool_calls=policy)
 build_hitl_graph(model, [], on_parallel_tool_calls="parallel")  # type: ignore[call-overload]
+build_hitl_graph(model, [], on_new_input="supersede")
+build_hitl_graph(model, [], on_new_input="drop")  # type: ignore[call-overload]
 build_hitl_graph(model, [], ProfileState)  # type: ignore[call-overload]
 build_hitl_graph("gpt-4o", [])  # type: ignore[call-overload]
 
@@ -145,3 +158,39 @@ def _inputs(state: HITLState) -> None:
     graph.invoke(tutorial_input, config)
     graph.invoke({"msgs": []}, config)  # type: ignore[call-overload]
     assert_type(resume(graph, config, {"data": "yes"}), GraphOutput[HITLState])
+
+
+# --- approvals in other clients' shapes, new input, the audit -----------------------------
+def _approvals(
+    approval: ToolApprovalRequest, record: AuditRecord, waiting: RequestsWaitingError
+) -> None:
+    (action,) = approval["action_requests"]
+    assert_type(action, ApprovalActionRequest)
+    assert_type(action["arguments"], dict[str, Any])
+    (review,) = approval["review_configs"]
+    assert_type(review, ApprovalReviewConfig)
+    assert_type(review["allowed_decisions"], list[DecisionType])
+    assert_type(record.answer_shape, AnswerShape | None)
+    assert_type(record.source, AuditSource)
+    assert_type(waiting.waiting, tuple[tuple[str, str], ...])
+    shape: AnswerShape = "human_response"
+    bad_shape: AnswerShape = "agent_inbox"  # type: ignore[assignment]
+    del shape, bad_shape
+    superseded: AuditSource = "superseded"
+    new_input: NewInputPolicy = "raise"
+    del superseded, new_input
+
+
+inbox_request: HumanAssistanceRequest = {
+    "type": "human_assistance",
+    "query": "?",
+    "tool_call_id": "c",
+    "name": "human_assistance",
+    "action_request": {"action": "human_assistance", "args": {"query": "?"}},
+    "config": InboxConfig(
+        allow_accept=False, allow_edit=False, allow_respond=True, allow_ignore=False
+    ),
+    "description": "?",
+}
+bad_action: InboxActionRequest = {"args": {}}  # type: ignore[typeddict-item]
+strict_model = ScriptedChatModel(responses=[], strict_history=True)

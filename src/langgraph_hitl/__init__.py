@@ -7,9 +7,22 @@ and resume helpers that validate every answer before anything is sent.
 from importlib.metadata import version as _version
 
 from . import _compat as _compat  # checks the upstream private details first, loudly
-from ._approval import ApprovalDescription, ApprovalWhen, ToolApprovalRequest, approval_tool
+from ._approval import (
+    ApprovalActionRequest,
+    ApprovalDescription,
+    ApprovalReviewConfig,
+    ApprovalWhen,
+    ToolApprovalRequest,
+    approval_tool,
+)
 from ._audit import AuditRecord, AuditSource, aaudit_trail, audit_trail
-from ._builder import HITLInput, HITLState, ParallelToolCallsPolicy, build_hitl_graph
+from ._builder import (
+    HITLInput,
+    HITLState,
+    NewInputPolicy,
+    ParallelToolCallsPolicy,
+    build_hitl_graph,
+)
 from ._checkpointers import aopen_checkpointer, open_checkpointer
 from ._deadline import TIMEOUT_REVIEWER
 from ._decisions import Approve, Decision, DecisionType, Edit, EditedAction, Reject, Respond
@@ -22,10 +35,12 @@ from ._errors import (
     FieldError,
     HITLError,
     InvalidChannelError,
+    InvalidHistoryError,
     InvalidResumeError,
     NoPendingInterruptError,
     ParallelToolCallsError,
     RequestExpiredError,
+    RequestsWaitingError,
     ResumeConflictError,
     ResumeFailedError,
     ReviewersConfigError,
@@ -37,11 +52,19 @@ from ._errors import (
     UnknownInterruptError,
     UpstreamChangedError,
 )
-from ._human import HumanAssistanceRequest, HumanReply, OnReply, human_assistance_tool
+from ._human import (
+    HumanAssistanceRequest,
+    HumanReply,
+    InboxActionRequest,
+    InboxConfig,
+    OnReply,
+    human_assistance_tool,
+)
 from ._inbox import Inbox, ProgressCallback
 from ._pending import PendingInterrupt, apending_interrupts, pending_interrupts
 from ._remote import RemoteInbox
 from ._resume import aresume, aresume_command, resume, resume_command
+from ._shapes import AnswerShape
 
 __version__: str = _version("langgraph-hitl")
 """The installed version of langgraph-hitl (from the package metadata)."""
@@ -51,10 +74,15 @@ __all__ = [
     # Tools that pause for a human
     "HumanAssistanceRequest",
     "HumanReply",
+    "InboxActionRequest",
+    "InboxConfig",
     "OnReply",
     "human_assistance_tool",
     # Approvals
+    "AnswerShape",
+    "ApprovalActionRequest",
     "ApprovalDescription",
+    "ApprovalReviewConfig",
     "ApprovalWhen",
     "Approve",
     "AuditRecord",
@@ -72,6 +100,7 @@ __all__ = [
     # Building graphs
     "HITLInput",
     "HITLState",
+    "NewInputPolicy",
     "ParallelToolCallsPolicy",
     "build_hitl_graph",
     # Reading and answering what waits
@@ -98,10 +127,12 @@ __all__ = [
     "FieldError",
     "HITLError",
     "InvalidChannelError",
+    "InvalidHistoryError",
     "InvalidResumeError",
     "NoPendingInterruptError",
     "ParallelToolCallsError",
     "RequestExpiredError",
+    "RequestsWaitingError",
     "ResumeConflictError",
     "ResumeFailedError",
     "ReviewersConfigError",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from langchain_core.messages import ToolMessage
 from langchain_core.runnables.config import set_config_context
@@ -18,8 +18,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.tools import tool as as_tool
 from langgraph.errors import GraphInterrupt
 from langgraph.types import Command, interrupt
-from pydantic import BaseModel, PrivateAttr, RootModel, TypeAdapter, ValidationError
-from typing_extensions import NotRequired, TypedDict
+from pydantic import BaseModel, PrivateAttr, TypeAdapter, ValidationError
 
 from ._audit import AUDIT_KEY, TOOL_ARTIFACT_KEY, AuditRecord, now
 from ._deadline import (
@@ -33,12 +32,22 @@ from ._deadline import (
 from ._decisions import (
     DECISION_TYPES,
     Approve,
+    DecisionRoot,
     DecisionType,
     Edit,
     Reject,
     Respond,
     decision_model,
     publishing,
+    strict_args,
+    strict_json_schema,
+)
+from ._requests import (
+    ApprovalActionRequest,
+    ApprovalDescription,
+    ApprovalReviewConfig,
+    ApprovalWhen,
+    ToolApprovalRequest,
 )
 from ._validation import dump_answer, register_schema
 
@@ -51,7 +60,16 @@ if TYPE_CHECKING:
     from langchain_core.tools.base import ArgsSchema
     from langchain_core.utils.pydantic import TypeBaseModel
 
-__all__ = ["ApprovalDescription", "ApprovalWhen", "ToolApprovalRequest", "approval_tool"]
+    from ._shapes import AnswerShape
+
+__all__ = [
+    "ApprovalActionRequest",
+    "ApprovalDescription",
+    "ApprovalReviewConfig",
+    "ApprovalWhen",
+    "ToolApprovalRequest",
+    "approval_tool",
+]
 
 DESCRIPTION_PREFIX = "Tool execution requires approval"
 
@@ -63,52 +81,14 @@ EDIT_NOTICE = (
 """Put before the result of an edited call, in the words of LangChain's own edit notice."""
 
 
-class ToolApprovalRequest(TypedDict):
-    """The interrupt value of an approval tool's call (JSON-serializable).
-
-    LangChain's per-call `ToolApprovalRequest`, plus the decisions allowed and, when the
-    tool restricts them, its reviewers. Answer it with one decision, keyed by the
-    interrupt's id or the tool call id.
-    """
-
-    type: Literal["tool_approval"]
-    """Always `"tool_approval"`: tells clients how to read this interrupt."""
-    tool_call_id: str
-    """Id of the model's tool call this approval is about."""
-    name: str
-    """The tool's name, as the model called it."""
-    args: dict[str, Any]
-    """The tool's arguments, as the model gave them."""
-    description: str
-    """Text shown to the reviewer."""
-    allowed_decisions: list[DecisionType]
-    """The decisions the reviewer may make (the interrupt's schema admits only these)."""
-    reviewers: NotRequired[list[str]]
-    """Who may decide, when the tool restricts it (the decision's `reviewer` must be one)."""
-    expires_at: NotRequired[str]
-    """When the request expires (ISO 8601, UTC), when the tool has a `timeout`."""
-    on_timeout: NotRequired[dict[str, Any]]
-    """The decision applied at expiry (by `Inbox.expire`), when the tool has a `timeout`."""
-
-
-class ApprovalWhen(Protocol):
-    """Whether a call needs a reviewer; False runs it without asking.
-
-    Called with the model's arguments, before the pause and again on resume: it must give
-    the same answer both times (decide from the arguments, not from the clock or a
-    counter), or a reviewer's answer is skipped and the tool runs.
-    """
-
-    def __call__(self, args: dict[str, Any], /) -> bool: ...
-
-
-class ApprovalDescription(Protocol):
-    """The text shown to the reviewer for a call, made from the model's arguments."""
-
-    def __call__(self, args: dict[str, Any], /) -> str: ...
-
-
 Decided = Approve | Edit | Reject | Respond
+
+
+class Answered(NamedTuple):
+    """A reviewer's decision and the shape of the answer it was read from."""
+
+    decision: Decided
+    shape: AnswerShape
 
 
 class _Gate:
@@ -134,12 +114,20 @@ class _Gate:
         self.description = description
         self.reviewers = reviewers
         call_schema = tool.tool_call_schema
-        args_model = self.args_model = _model_of(call_schema)
+        args_model = _model_of(call_schema)
         self.injected = _injected_keys(tool, args_model)
-        self.root: type[RootModel[Any]] = decision_model(
+        full = _model_of(tool.get_input_schema())
+        allow_extra = full is not None and full.model_config.get("extra") == "allow"
+        # The model's arguments are checked as strictly as a reviewer's edit: a key the tool
+        # does not take would be shown to the reviewer, then silently dropped when it runs.
+        self.args_model = (
+            None if args_model is None else strict_args(args_model, allow_extra=allow_extra)
+        )
+        self.root: type[DecisionRoot] = decision_model(
             tool.name,
             allowed=allowed,
             args_schema=call_schema,
+            allow_extra=allow_extra,
             # The system applies the timeout decision, whoever the tool's reviewers are;
             # the deadline rules refuse that name before the deadline.
             reviewers=(*reviewers, TIMEOUT_REVIEWER)
@@ -156,6 +144,8 @@ class _Gate:
                 raise unfit_on_timeout(on_timeout, expected, exc) from exc
         schema = adapter.json_schema()
         register_schema(adapter, schema)
+        # Kept as text for the same reason as the schema below.
+        self.args_schema_text = json.dumps(_edit_schema(call_schema, allow_extra=allow_extra))
         # Kept as text: each interrupt publishes a fresh copy, which nobody can alter.
         self.schema_text = json.dumps(schema)
 
@@ -180,7 +170,7 @@ class _Gate:
         args = call["args"]
         return {k: v for k, v in args.items() if k not in self.injected}
 
-    def review(self, call: ToolCall) -> tuple[ToolCall, Decided | None] | ToolMessage:
+    def review(self, call: ToolCall) -> tuple[ToolCall, Answered | None] | ToolMessage:
         """Ask the reviewer if needed: the call to run (and the decision), or the answer."""
         args = self.visible(call)
         if self.args_model is not None:
@@ -189,23 +179,37 @@ class _Gate:
             self.args_model.model_validate(args)
         if self.when is not None and not self.when(args):
             return call, None
-        decision = self._ask(call, args)
+        decision, shape = self._ask(call, args)
+        answered = Answered(decision, shape)
         if isinstance(decision, Approve):
-            return call, decision
+            return call, answered
         if isinstance(decision, Edit):
             injected = {k: v for k, v in call["args"].items() if k in self.injected}
             edited: ToolCall = {**call, "args": {**decision.edited_action.args, **injected}}
-            return edited, decision
-        return self._answer(call, args, decision)
+            return edited, answered
+        return self._answer(call, args, answered)
 
-    def _ask(self, call: ToolCall, args: dict[str, Any]) -> Decided:
+    def _ask(self, call: ToolCall, args: dict[str, Any]) -> tuple[Decided, AnswerShape]:
+        description = self._describe(args)
         request = ToolApprovalRequest(
             type="tool_approval",
             tool_call_id=str(call["id"]),
             name=self.name,
             args=args,
-            description=self._describe(args),
+            description=description,
             allowed_decisions=list(self.allowed),
+            action_requests=[
+                ApprovalActionRequest(
+                    name=self.name, args=dict(args), arguments=dict(args), description=description
+                )
+            ],
+            review_configs=[
+                ApprovalReviewConfig(
+                    action_name=self.name,
+                    allowed_decisions=list(self.allowed),
+                    args_schema=json.loads(self.args_schema_text),
+                )
+            ],
         )
         if self.reviewers is not None:
             request["reviewers"] = list(self.reviewers)
@@ -227,7 +231,7 @@ class _Gate:
             raise
         finally:
             publishing.reset(token)
-        return cast("Decided", answer.root)
+        return cast("Decided", answer.root), answer.shape
 
     def _describe(self, args: dict[str, Any]) -> str:
         if self.description is None:
@@ -236,8 +240,9 @@ class _Gate:
             return self.description
         return self.description(args)
 
-    def _answer(self, call: ToolCall, args: dict[str, Any], decision: Decided) -> ToolMessage:
+    def _answer(self, call: ToolCall, args: dict[str, Any], answered: Answered) -> ToolMessage:
         """The tool message of a call that did not run, worded as LangChain's."""
+        decision = answered.decision
         reason = decision.message if isinstance(decision, (Reject, Respond)) else None
         if isinstance(decision, Respond):
             content = decision.message
@@ -254,17 +259,39 @@ class _Gate:
             name=self.name,
             tool_call_id=str(call["id"]),
             status="success" if isinstance(decision, Respond) else "error",
-            artifact={AUDIT_KEY: self._audit(call, args, decision, executed=None)},
+            artifact={AUDIT_KEY: self._audit(call, args, answered, executed=None)},
+        )
+
+    def superseded(self, call: ToolCall, content: str) -> ToolMessage:
+        """The tool message of a waiting call closed by the user's new message."""
+        record = AuditRecord(
+            tool=self.name,
+            tool_call_id=str(call["id"]),
+            decision="reject",
+            reviewer=None,
+            message=content,
+            original_args=self.visible(call),
+            executed_args=None,
+            decided_at=now(),
+            source="superseded",
+        ).to_json()
+        return ToolMessage(
+            content=content,
+            name=self.name,
+            tool_call_id=str(call["id"]),
+            status="error",
+            artifact={AUDIT_KEY: record},
         )
 
     def _audit(
         self,
         call: ToolCall,
         args: dict[str, Any],
-        decision: Decided,
+        answered: Answered,
         *,
         executed: dict[str, Any] | None,
     ) -> dict[str, Any]:
+        decision = answered.decision
         return AuditRecord(
             tool=self.name,
             tool_call_id=str(call["id"]),
@@ -278,12 +305,14 @@ class _Gate:
             source="timeout"
             if self.timeout is not None and decision.reviewer == TIMEOUT_REVIEWER
             else "human",
+            answer_shape=answered.shape,
         ).to_json()
 
-    def finish(self, result: Any, original: ToolCall, ran: ToolCall, decision: Decided) -> Any:
+    def finish(self, result: Any, original: ToolCall, ran: ToolCall, answered: Answered) -> Any:
         """Attach the audit record (and, for an edit, the notice) to the tool's message."""
-        audit = self._audit(original, self.visible(original), decision, executed=self.visible(ran))
-        notice = _notice(self.name, self.visible(ran)) if isinstance(decision, Edit) else None
+        audit = self._audit(original, self.visible(original), answered, executed=self.visible(ran))
+        edited = isinstance(answered.decision, Edit)
+        notice = _notice(self.name, self.visible(ran)) if edited else None
         if isinstance(result, ToolMessage):
             return _annotated(result, audit, notice)
         if isinstance(result, Command) and isinstance(result.update, dict):
@@ -302,6 +331,21 @@ class _Gate:
                     },
                 )
         return result
+
+
+def _edit_schema(schema: ArgsSchema, *, allow_extra: bool) -> dict[str, Any]:
+    """The JSON schema an edit's arguments must fit (unknown keys refused unless allowed)."""
+    model = _model_of(schema)
+    if model is not None:
+        # Not `model_json_schema()`: LangChain caches it per base model, so a subclass that
+        # forbids extra keys would publish its base's schema.
+        published: dict[str, Any] = TypeAdapter(
+            strict_args(model, allow_extra=allow_extra)
+        ).json_schema()
+        return published
+    if isinstance(schema, dict):
+        return strict_json_schema(schema)
+    return {"type": "object"}
 
 
 def _model_of(schema: ArgsSchema) -> type[BaseModel] | None:
@@ -399,6 +443,22 @@ class _ApprovalTool(BaseTool):
             f"Approval tool {self.name!r} runs from a tool call: use invoke() or ainvoke() "
             "with {'type': 'tool_call', 'name': ..., 'args': {...}, 'id': ...}."
         )
+
+
+SUPERSEDED = (
+    "The user sent a new message before this tool call was decided, so it was not executed: "
+    "the new message supersedes it. Do not retry it unless the user asks again."
+)
+"""The result of a waiting call that the user's new message closed (see `build_hitl_graph`)."""
+
+
+def superseded_message(tool: BaseTool | None, call: ToolCall) -> ToolMessage:
+    """The tool message closing `call`, with an audit record when `tool` is an approval tool."""
+    if isinstance(tool, _ApprovalTool):
+        return tool._gate.superseded(call, SUPERSEDED)
+    return ToolMessage(
+        content=SUPERSEDED, name=call["name"], tool_call_id=str(call["id"]), status="error"
+    )
 
 
 def _allowed(decisions: Sequence[DecisionType]) -> tuple[DecisionType, ...]:

@@ -19,6 +19,7 @@ from langchain_core.messages import ToolMessage
 from . import _clock as clock
 from ._decisions import DECISION_TYPES, DecisionType
 from ._pending import _latest, _require_checkpointer
+from ._shapes import AnswerShape
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -33,15 +34,18 @@ AUDIT_KEY = "hitl_audit"
 TOOL_ARTIFACT_KEY = "tool_artifact"
 """The key of the wrapped tool's own artifact, when it returned one."""
 
-AuditSource = Literal["human", "timeout"]
+AuditSource = Literal["human", "timeout", "superseded"]
 """Who made a recorded decision.
 
 - `"human"`: a reviewer's answer.
 - `"timeout"`: nobody answered before the request's deadline, and its default decision
   was applied by the system.
+- `"superseded"`: the user sent a new message while the request waited, and
+  `build_hitl_graph` closed the call as rejected (it never ran).
 """
 
 _SOURCES: tuple[str, ...] = get_args(AuditSource)
+_SHAPES: tuple[str, ...] = get_args(AnswerShape)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -65,7 +69,11 @@ class AuditRecord:
     decided_at: datetime
     """When the decision was applied (UTC)."""
     source: AuditSource
-    """Who decided: a human, or the request's timeout."""
+    """Who decided: a human, the request's timeout, or the user's new message."""
+    answer_shape: AnswerShape | None = None
+    """The shape the answer came in, which tells the client that sent it: `"decision"`
+    (this library, LangChain per-call clients), `"decisions"` (Agent Chat UI),
+    `"human_response"` (Agent Inbox); None when nobody answered (`"superseded"`)."""
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON-serializable dict (the form kept in the thread)."""
@@ -79,6 +87,7 @@ class AuditRecord:
             "executed_args": self.executed_args,
             "decided_at": self.decided_at.isoformat(),
             "source": self.source,
+            "answer_shape": self.answer_shape,
         }
 
     @classmethod
@@ -99,6 +108,7 @@ class AuditRecord:
         if not isinstance(raw_time, str):
             raise ValueError(f"Not an audit record: decided_at={raw_time!r} is not a string.")
         executed = data.get("executed_args")
+        shape = data.get("answer_shape")
         return cls(
             tool=str(data["tool"]),
             tool_call_id=str(data["tool_call_id"]),
@@ -109,6 +119,7 @@ class AuditRecord:
             executed_args=dict(executed) if isinstance(executed, Mapping) else None,
             decided_at=datetime.fromisoformat(raw_time),
             source=source,
+            answer_shape=shape if shape in _SHAPES else None,
         )
 
 

@@ -47,6 +47,7 @@ from pydantic import BaseModel, ValidationError
 from typing_extensions import ReadOnly, TypedDict
 
 from ._errors import ParallelToolCallsError
+from ._new_input import HITLStateGraph, NewInputPolicy, close_waiting, with_history
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -54,7 +55,13 @@ if TYPE_CHECKING:
     from langchain_core.runnables import Runnable, RunnableConfig
     from langgraph.typing import StateT
 
-__all__ = ["HITLInput", "HITLState", "ParallelToolCallsPolicy", "build_hitl_graph"]
+__all__ = [
+    "HITLInput",
+    "HITLState",
+    "NewInputPolicy",
+    "ParallelToolCallsPolicy",
+    "build_hitl_graph",
+]
 
 ParallelToolCallsPolicy = Literal["raise", "keep_first", "sequential"]
 """What `build_hitl_graph` does when one model turn asks for several tool calls.
@@ -305,14 +312,21 @@ class _Chatbot:
         *,
         system_prompt: str | None,
         policy: ParallelToolCallsPolicy,
+        on_new_input: NewInputPolicy,
+        tools: Sequence[BaseTool],
     ) -> None:
         self.bound = bound
         self.system = SystemMessage(content=system_prompt) if system_prompt else None
         self.policy = policy
+        self.on_new_input = on_new_input
+        self.by_name = {tool.name: tool for tool in tools}
 
-    def _input(self, state: Any) -> list[BaseMessage]:
-        messages = _messages(state)
-        return [self.system, *messages] if self.system is not None else messages
+    def _history(self, state: Any) -> tuple[list[BaseMessage], bool]:
+        """The conversation to send, and whether waiting calls had to be closed in it."""
+        return close_waiting(_messages(state), self.on_new_input, self.by_name)
+
+    def _input(self, history: list[BaseMessage]) -> list[BaseMessage]:
+        return [self.system, *history] if self.system is not None else history
 
     def _checked(self, response: Any) -> dict[str, Any]:
         if not isinstance(response, AIMessage):
@@ -342,10 +356,14 @@ class _Chatbot:
         return {"messages": [response]}
 
     def run(self, state: Any, config: RunnableConfig) -> dict[str, Any]:
-        return self._checked(self.bound.invoke(self._input(state), config))
+        history, rewritten = self._history(state)
+        result = self._checked(self.bound.invoke(self._input(history), config))
+        return with_history(result, history) if rewritten else result
 
     async def arun(self, state: Any, config: RunnableConfig) -> dict[str, Any]:
-        return self._checked(await self.bound.ainvoke(self._input(state), config))
+        history, rewritten = self._history(state)
+        result = self._checked(await self.bound.ainvoke(self._input(history), config))
+        return with_history(result, history) if rewritten else result
 
 
 def _after_tools(state: Any) -> Literal["tools", "chatbot"]:
@@ -372,6 +390,7 @@ def build_hitl_graph(
     *,
     system_prompt: str | None = ...,
     on_parallel_tool_calls: ParallelToolCallsPolicy = ...,
+    on_new_input: NewInputPolicy = ...,
 ) -> StateGraph[HITLState, None, HITLInput, HITLState]: ...
 
 
@@ -383,6 +402,7 @@ def build_hitl_graph(
     state_schema: type[StateT],
     system_prompt: str | None = ...,
     on_parallel_tool_calls: ParallelToolCallsPolicy = ...,
+    on_new_input: NewInputPolicy = ...,
 ) -> StateGraph[StateT, None, StateT, StateT]: ...
 
 
@@ -393,6 +413,7 @@ def build_hitl_graph(
     state_schema: type[Any] = HITLState,
     system_prompt: str | None = None,
     on_parallel_tool_calls: ParallelToolCallsPolicy = "raise",
+    on_new_input: NewInputPolicy = "supersede",
 ) -> StateGraph[Any, None, Any, Any]:
     """Build the tutorial's chatbot graph, uncompiled, with the single-tool-call rule.
 
@@ -410,24 +431,35 @@ def build_hitl_graph(
             (not stored in the state).
         on_parallel_tool_calls: What to do when a model turn still holds several tool
             calls; see `ParallelToolCallsPolicy`.
+        on_new_input: What to do when the user writes while tool calls wait for a human;
+            see `NewInputPolicy`. A new message never loses a request silently.
     """
     if on_parallel_tool_calls not in ("raise", "keep_first", "sequential"):
         raise ValueError(
             f"on_parallel_tool_calls={on_parallel_tool_calls!r} is not a policy; "
             "use 'raise', 'keep_first' or 'sequential'."
         )
+    if on_new_input not in ("supersede", "raise"):
+        raise ValueError(
+            f"on_new_input={on_new_input!r} is not a policy; use 'supersede' or 'raise'."
+        )
     as_tools = [t if isinstance(t, BaseTool) else as_tool(t) for t in tools]
     names = [t.name for t in as_tools]
     if len(set(names)) != len(names):
         raise ValueError(f"Tool names must be unique, got {names}.")
     chatbot = _Chatbot(
-        _bind(model, as_tools), system_prompt=system_prompt, policy=on_parallel_tool_calls
+        _bind(model, as_tools),
+        system_prompt=system_prompt,
+        policy=on_parallel_tool_calls,
+        on_new_input=on_new_input,
+        tools=as_tools,
     )
     tools_node = _ToolsNode(as_tools)
     # The default state takes the tutorial's input ({"role": ..., "content": ...} dicts)
     # under type checking too; a custom state is its own input, as in LangGraph.
     input_schema = HITLInput if state_schema is HITLState else None
-    builder: StateGraph[Any, None, Any, Any] = StateGraph(state_schema, input_schema=input_schema)
+    builder = HITLStateGraph(state_schema, input_schema=input_schema)
+    builder.refuse_new_input = on_new_input == "raise"
     _check_state_schema(builder, state_schema)
     builder.add_node("chatbot", RunnableCallable(chatbot.run, chatbot.arun, trace=False))
     builder.add_node("tools", RunnableCallable(tools_node.run, tools_node.arun, trace=False))

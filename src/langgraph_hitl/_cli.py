@@ -255,7 +255,7 @@ def _graph_args(parser: argparse.ArgumentParser, *, remote: bool = False) -> Non
         required=not remote,
         metavar="URL",
         # With --url possible, `main` checks the pair first, then the database (one line).
-        type=None if remote else _existing_db,
+        type=str if remote else _existing_db,
         help="an existing SQLite file or a postgresql:// URL (never created)",
     )
     if remote:

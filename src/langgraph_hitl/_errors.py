@@ -4,6 +4,7 @@
 HITLError                         base of every error this library raises
 ├── CheckpointerRequiredError     (TypeError)    the graph has no checkpointer to pause on
 ├── ParallelToolCallsError        (RuntimeError) a model turn asked for several tool calls
+├── RequestsWaitingError          (RuntimeError) new input while requests wait (policy "raise")
 ├── NoPendingInterruptError       (RuntimeError) a resume for a thread that waits for nothing
 ├── ResumeConflictError           (RuntimeError) the thread moved on since the answer was read
 ├── ResumeFailedError             (RuntimeError) the graph failed using an answer: taken back
@@ -20,6 +21,7 @@ HITLError                         base of every error this library raises
 ├── ServerError                   (RuntimeError) a LangGraph Server unreachable, or refusing
 │   └── RunFailedError                           the server's run with an answer failed
 ├── ScriptExhaustedError          (RuntimeError) testing kit: the scripted model ran out
+├── InvalidHistoryError           (ValueError)   testing kit: a history providers refuse
 ├── SwallowedInterruptError       (RuntimeError) testing kit: user code caught an interrupt
 └── UpstreamChangedError          (ImportError)  a LangGraph/pydantic private detail changed
 ```
@@ -49,10 +51,12 @@ __all__ = [
     "FieldError",
     "HITLError",
     "InvalidChannelError",
+    "InvalidHistoryError",
     "InvalidResumeError",
     "NoPendingInterruptError",
     "ParallelToolCallsError",
     "RequestExpiredError",
+    "RequestsWaitingError",
     "ResumeConflictError",
     "ResumeFailedError",
     "ReviewersConfigError",
@@ -88,6 +92,19 @@ class ParallelToolCallsError(HITLError, RuntimeError):
         super().__init__(message)
         self.tool_calls: tuple[tuple[str, str | None], ...] = tuple(tool_calls)
         """`(name, tool_call_id)` of every call in the refused model turn."""
+
+
+class RequestsWaitingError(HITLError, RuntimeError):
+    """New user input reached a thread whose tool calls still wait for a human.
+
+    Raised by a `build_hitl_graph(..., on_new_input="raise")` graph before the input is
+    saved: the thread stays at the same checkpoint with the same pending requests.
+    """
+
+    def __init__(self, message: str, *, waiting: Sequence[tuple[str, str]]) -> None:
+        super().__init__(message)
+        self.waiting: tuple[tuple[str, str], ...] = tuple(waiting)
+        """`(tool name, tool_call_id)` of every call that waits."""
 
 
 class NoPendingInterruptError(HITLError, RuntimeError):
@@ -203,6 +220,14 @@ class RunFailedError(ServerError):
 
 class ScriptExhaustedError(HITLError, RuntimeError):
     """`ScriptedChatModel` was called more often than it has scripted responses."""
+
+
+class InvalidHistoryError(HITLError, ValueError):
+    """`ScriptedChatModel(strict_history=True)` was given a history real providers refuse.
+
+    A tool call without its tool message (or a tool message without its call) makes
+    OpenAI, Anthropic and others reject the request; the scripted model fails the same way.
+    """
 
 
 class SwallowedInterruptError(HITLError, RuntimeError):

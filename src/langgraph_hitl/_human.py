@@ -6,7 +6,16 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, Protocol, Ty
 
 from langchain_core.tools import BaseTool, InjectedToolCallId, StructuredTool
 from langgraph.types import Command, interrupt
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 from typing_extensions import NotRequired, TypedDict
 
 from ._deadline import (
@@ -25,6 +34,8 @@ if TYPE_CHECKING:
 __all__ = [
     "HumanAssistanceRequest",
     "HumanReply",
+    "InboxActionRequest",
+    "InboxConfig",
     "OnReply",
     "human_assistance_tool",
 ]
@@ -44,8 +55,35 @@ class HumanReply(BaseModel):
     """The human's answer, returned to the model as the tool's result."""
 
 
+class InboxActionRequest(TypedDict):
+    """What Agent Inbox shows of a request: the action and its arguments."""
+
+    action: str
+    """The tool's name."""
+    args: dict[str, Any]
+    """`{"query": ...}`: what the model asks."""
+
+
+class InboxConfig(TypedDict):
+    """Which of Agent Inbox's answers a request takes."""
+
+    allow_accept: bool
+    """Always False: there is nothing to accept."""
+    allow_edit: bool
+    """Always False: there is nothing to edit."""
+    allow_respond: bool
+    """Always True: the human answers with a text."""
+    allow_ignore: bool
+    """Always False: the model waits for an answer."""
+
+
 class HumanAssistanceRequest(TypedDict):
-    """The interrupt value of a `human_assistance` call (JSON-serializable)."""
+    """The interrupt value of a `human_assistance` call (JSON-serializable).
+
+    With the default `HumanReply` answer it also carries Agent Inbox's `HumanInterrupt`
+    shape (`action_request`, `config`, `description`), so Agent Inbox can answer it with a
+    response: `[{"type": "response", "args": "text"}]`.
+    """
 
     type: Literal["human_assistance"]
     """Always `"human_assistance"`: tells clients how to read this interrupt."""
@@ -59,6 +97,36 @@ class HumanAssistanceRequest(TypedDict):
     """When the request expires (ISO 8601, UTC), when the tool has a `timeout`."""
     on_timeout: NotRequired[dict[str, Any]]
     """The answer applied at expiry (by `Inbox.expire`), when the tool has a `timeout`."""
+    action_request: NotRequired[InboxActionRequest]
+    """The request as Agent Inbox reads it (with the default `HumanReply` answer)."""
+    config: NotRequired[InboxConfig]
+    """The answers Agent Inbox may send: a response only."""
+    description: NotRequired[str]
+    """The text Agent Inbox shows: the query."""
+
+
+def _from_inbox(value: object, handler: ValidatorFunctionWrapHandler) -> object:
+    """Read Agent Inbox's `[{"type": "response", "args": text}]` as `{"data": text}`."""
+    if isinstance(value, list):
+        item = value[0] if len(value) == 1 else None
+        if not (
+            isinstance(item, dict)
+            and item.get("type") == "response"
+            and set(item) <= {"type", "args"}
+        ):
+            raise ValueError(
+                "an Agent Inbox answer to this request is [{'type': 'response', 'args': "
+                f"<text>}}] (it takes a response only), got {value!r:.200}"
+            )
+        if not isinstance(item.get("args"), str):
+            raise ValueError(f"a 'response' has the human's text as args, got {item.get('args')!r}")
+        value = {"data": item["args"]}
+    return handler(value)
+
+
+_REPLY: Any = Annotated[HumanReply, WrapValidator(_from_inbox)]
+"""The default answer: `HumanReply`, or Agent Inbox's response (made once: the schema
+registry knows it by identity). Its JSON schema is `HumanReply`'s, which forms read."""
 
 
 class OnReply(Protocol, Generic[ReplyT_contra]):
@@ -83,7 +151,9 @@ class _Schema(Generic[ReplyT]):
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             raise TypeError(f"response_model must be a pydantic BaseModel subclass, got {model!r}.")
         self.model = model
-        adapter: TypeAdapter[ReplyT] = TypeAdapter(model)
+        self.inbox = model is HumanReply
+        self.checked: Any = _REPLY if self.inbox else model
+        adapter: TypeAdapter[ReplyT] = TypeAdapter(self.checked)
         register_schema(adapter, adapter.json_schema())
 
 
@@ -178,14 +248,20 @@ def human_assistance_tool(
     schema = _Schema(response_model)
     timeout_answer = _timeout_answer(response_model, timeout, on_timeout)
     # With a deadline, the answer is also checked against it (same JSON schema).
-    checked: Any = Annotated[response_model, AfterValidator(_in_time)]
+    checked: Any = Annotated[schema.checked, AfterValidator(_in_time)]
 
     def _ask(query: str, tool_call_id: str) -> str | Command[Any]:
         request = HumanAssistanceRequest(
             type="human_assistance", query=query, tool_call_id=tool_call_id, name=name
         )
+        if schema.inbox:
+            request["action_request"] = InboxActionRequest(action=name, args={"query": query})
+            request["config"] = InboxConfig(
+                allow_accept=False, allow_edit=False, allow_respond=True, allow_ignore=False
+            )
+            request["description"] = query
         if timeout is None or timeout_answer is None:
-            reply = interrupt(request, response_schema=schema.model)
+            reply = interrupt(request, response_schema=schema.checked)
         else:
             deadline = Deadline(expires_at=task_deadline(timeout), on_timeout=timeout_answer)
             request["expires_at"] = deadline.expires_at.isoformat()

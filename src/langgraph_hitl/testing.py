@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, ToolCall
+from langchain_core.messages import AIMessage, AIMessageChunk, ToolCall, ToolMessage
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from ._errors import ScriptExhaustedError, SwallowedInterruptError
+from ._errors import InvalidHistoryError, ScriptExhaustedError, SwallowedInterruptError
 from ._guard import InterruptWatch, SwallowedInterrupt, detect_swallowed_interrupts
 from ._testclock import FakeClock, use_clock
 
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FakeClock",
     "InterruptWatch",
+    "InvalidHistoryError",
     "ModelCall",
     "ScriptExhaustedError",
     "ScriptedChatModel",
@@ -135,6 +136,35 @@ def _scripted(response: AIMessage | str, index: int) -> AIMessage:
     return message
 
 
+def check_history(messages: Sequence[BaseMessage]) -> None:
+    """Refuse a history as chat providers do: each tool call answered right after its turn.
+
+    Raises:
+        InvalidHistoryError: A tool call has no tool message among the messages right after
+            its AI message, or a tool message answers no call of the AI message before it.
+    """
+    expected: dict[str, str] = {}
+    for n, message in enumerate([*messages, None]):
+        if isinstance(message, ToolMessage):
+            if message.tool_call_id not in expected:
+                raise InvalidHistoryError(
+                    f"messages[{n}] is a tool message for tool_call_id "
+                    f"{message.tool_call_id!r}, which no tool call right before it has; "
+                    "a provider would refuse this request."
+                )
+            del expected[message.tool_call_id]
+            continue
+        if expected:
+            missing = ", ".join(f"{name}(id={id_!r})" for id_, name in expected.items())
+            raise InvalidHistoryError(
+                f"An AI message asked for tool calls that have no tool message after it: "
+                f"{missing}; a provider would refuse this request (every tool call needs "
+                "its result right after the AI message that made it)."
+            )
+        if isinstance(message, AIMessage):
+            expected = {str(c["id"]): c["name"] for c in message.tool_calls}
+
+
 class ScriptedChatModel(BaseChatModel):
     """A chat model that replays scripted answers, with tool calling.
 
@@ -143,6 +173,9 @@ class ScriptedChatModel(BaseChatModel):
     were scripted. `bind_tools` works (and records `parallel_tool_calls`), and a bound
     model shares the script of the model it came from. `invoke`, `ainvoke`, `stream` and
     `astream` all work; streaming yields the text word by word, then the tool calls.
+
+    With `strict_history=True` the model refuses, as real providers do, a history where a
+    tool call has no tool message right after its AI message (`InvalidHistoryError`).
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -150,6 +183,8 @@ class ScriptedChatModel(BaseChatModel):
     # A list, not a Sequence: pydantic reads this annotation at runtime.
     responses: list[AIMessage] = Field(default_factory=list)
     """The answers to replay, in order (strings already turned into `AIMessage`)."""
+    strict_history: bool = False
+    """Whether to refuse a history with an unanswered tool call, as providers do."""
 
     _script: _Script = PrivateAttr()
 
@@ -197,6 +232,8 @@ class ScriptedChatModel(BaseChatModel):
         return self.bind(**bound)
 
     def _next(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> AIMessage:
+        if self.strict_history:
+            check_history(messages)
         tools = tuple(str(tool["function"]["name"]) for tool in kwargs.get("tools", ()))
         parallel = kwargs.get("parallel_tool_calls")
         call = ModelCall(
