@@ -276,7 +276,7 @@ def test_a_stale_run_is_refused_by_the_server_and_the_thread_stays_listed(
 ) -> None:
     # What a losing reviewer's run meets when the winner's run finished before it arrived:
     # the strict-resume flag this inbox sends makes the server's run refuse the old id.
-    from langgraph_hitl._remote import STRICT_RESUME
+    from langgraph_hitl._compat import STRICT_RESUME_KEY as STRICT_RESUME
 
     calls = [tool_call("pay_invoice", invoice_id=f"INV-S{n}", amount=1.0) for n in (1, 2)]
     thread_id = server.start("approval", ai_message(*calls))

@@ -27,7 +27,6 @@ from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from langgraph.checkpoint.serde.types import INTERRUPT, RESUME
 from langgraph.errors import UnknownInterruptError as LangGraphUnknownInterruptError
 from langgraph.errors import is_invalid_resume
 from langgraph.types import Command, Interrupt
@@ -35,6 +34,8 @@ from pydantic import ValidationError
 
 from . import _clock as clock
 from ._claims import Heartbeat, Lease, arenew_forever
+from ._compat import CONTROL_CHANNELS as CONTROL
+from ._compat import INTERRUPT, NULL_TASK_ID, RESUME, STRICT_RESUME_KEY
 from ._deadline import expired_refusal
 from ._errors import (
     FieldError,
@@ -46,7 +47,7 @@ from ._errors import (
 from ._index import async_backend_for, backend_for
 from ._match import prepare
 from ._pending import aread_wait, latest, read_wait
-from ._rollback import CONTROL, atake_back, take_back
+from ._rollback import atake_back, take_back
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -56,15 +57,6 @@ if TYPE_CHECKING:
     from ._claims import AsyncClaims, Claims
     from ._pending import TaskRef, Wait
 
-_STRICT: str | None
-try:  # Private in LangGraph: the flag its server sets to check resume ids as it loads.
-    from langgraph._internal._constants import CONFIG_KEY_STRICT_RESUME as _STRICT
-except ImportError:  # pragma: no cover - older or newer LangGraph: client checks only
-    _STRICT = None
-try:  # Private in LangGraph: the task id of writes that are input to a step (a Command's).
-    from langgraph._internal._constants import NULL_TASK_ID
-except ImportError:  # pragma: no cover - pinned by tests/test_traps.py
-    NULL_TASK_ID = "00000000-0000-0000-0000-000000000000"
 
 __all__ = ["DEFAULT_LEASE", "NULL_TASK_ID", "answer_plan", "arun", "run", "send_plan"]
 
@@ -293,9 +285,8 @@ def send_plan(
 
 def _strict(config: RunnableConfig) -> RunnableConfig:
     config = latest(config)
-    if _STRICT is None:
-        return config
-    return {**config, "configurable": {**config.get("configurable", {}), _STRICT: True}}
+    configurable = {**config.get("configurable", {}), STRICT_RESUME_KEY: True}
+    return {**config, "configurable": configurable}
 
 
 def _conflict(exc: LangGraphUnknownInterruptError) -> ResumeConflictError:

@@ -36,7 +36,6 @@ from langchain_core.tools import tool as as_tool
 
 # LangGraph's own node wrapper (what `add_node` makes of a function): unlike RunnableLambda it
 # inspects signatures once, not per call, and takes a sync and an async body.
-from langgraph._internal._runnable import RunnableCallable
 from langgraph.channels import BinaryOperatorAggregate
 from langgraph.errors import GraphBubbleUp, is_invalid_resume
 from langgraph.graph import END, START, StateGraph
@@ -46,6 +45,7 @@ from langgraph.types import Command
 from pydantic import BaseModel, ValidationError
 from typing_extensions import ReadOnly, TypedDict
 
+from ._compat import TOOL_CALL_WITH_CONTEXT, RunnableCallable
 from ._errors import ParallelToolCallsError
 from ._new_input import HITLStateGraph, NewInputPolicy, close_waiting, with_history
 
@@ -268,7 +268,7 @@ class _ToolsNode:
         )
 
     def _context(self, call: ToolCall, state: Any) -> dict[str, Any]:
-        return {"__type": "tool_call_with_context", "tool_call": call, "state": state}
+        return {"__type": TOOL_CALL_WITH_CONTEXT, "tool_call": call, "state": state}
 
     def run(self, state: Any, config: RunnableConfig) -> Any:
         prepared = self._prepare(state)

@@ -41,6 +41,7 @@ __all__ = [
     "ERROR_SOURCE_NODE",
     "EXT_CONSTRUCTOR_KW_ARGS",
     "INTERRUPT",
+    "NULL_TASK_ID",
     "PULL_TASK_PREFIX",
     "RESUME",
     "SCHEDULED",
@@ -102,6 +103,8 @@ CONTROL_CHANNELS: frozenset[str] = frozenset(
 )
 """Every control write a task may leave beside its interrupt: what a refused answer may
 have added and what taking it back may remove. One list for the SQL and for the rollback."""
+NULL_TASK_ID = _constant(_constants, "NULL_TASK_ID", "00000000-0000-0000-0000-000000000000")
+"""The task id of writes that are a step's input rather than a task's (a `Command`'s)."""
 PULL_TASK_PREFIX = "~" + _constant(_constants, "PULL", "__pregel_pull")
 """How the checkpoint tables' `task_path` starts for a node's own task (`~__pregel_pull, name`)."""
 

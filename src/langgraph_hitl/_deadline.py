@@ -26,6 +26,7 @@ from langgraph.config import get_config
 from pydantic import ValidationError
 
 from . import _clock as clock
+from ._compat import CHECKPOINT_MAP_KEY
 from ._errors import RequestExpiredError, TimeoutTooEarlyError
 from ._validation import dump_answer
 
@@ -85,7 +86,7 @@ def task_deadline(timeout: timedelta) -> datetime:
     from ._index import checkpoint_time
 
     configurable: Mapping[str, Any] = get_config().get("configurable", {})
-    checkpoint_map = configurable.get("checkpoint_map") or {}
+    checkpoint_map = configurable.get(CHECKPOINT_MAP_KEY) or {}
     started = None
     root = checkpoint_map.get("") if isinstance(checkpoint_map, Mapping) else None
     if isinstance(root, str):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from langgraph.types import Interrupt, PregelTask, StateSnapshot
 
+from ._compat import CHECKPOINT_MAP_KEY
 from ._errors import CheckpointerRequiredError
 
 if TYPE_CHECKING:
@@ -225,7 +226,7 @@ def latest(config: RunnableConfig) -> RunnableConfig:
     configurable = {
         k: v
         for k, v in (config.get("configurable") or {}).items()
-        if k not in ("checkpoint_id", "checkpoint_map")
+        if k not in ("checkpoint_id", CHECKPOINT_MAP_KEY)
     }
     return {**config, "configurable": configurable}
 

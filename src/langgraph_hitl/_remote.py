@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from langgraph.types import GraphOutput
 
 from . import _clock as clock
+from ._compat import STRICT_RESUME_KEY
 from ._errors import (
     NoPendingInterruptError,
     RequestExpiredError,
@@ -61,11 +62,6 @@ if TYPE_CHECKING:
 
 __all__ = ["PAGE_SIZE", "RemoteInbox"]
 
-STRICT_RESUME: str
-try:  # The run's configurable flag that makes LangGraph check resume ids as it loads.
-    from langgraph._internal._constants import CONFIG_KEY_STRICT_RESUME as STRICT_RESUME
-except ImportError:  # pragma: no cover - the flag's wire name, for another LangGraph here
-    STRICT_RESUME = "__pregel_strict_resume"
 
 PAGE_SIZE = 100
 """Threads per `threads.search` request, by default."""
@@ -337,7 +333,7 @@ class RemoteInbox:
                 (thread_id, assistant),
                 {
                     "command": {"resume": resume},
-                    "config": {"configurable": {STRICT_RESUME: True}},
+                    "config": {"configurable": {STRICT_RESUME_KEY: True}},
                     "multitask_strategy": "reject",
                 },
             )

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from langgraph.types import Interrupt
-from xxhash import xxh3_128_hexdigest
 
+from ._compat import interrupt_id_of
 from ._errors import (
     InvalidResumeError,
     ResumeConflictError,
@@ -47,7 +47,7 @@ _MAX_ANSWERED = 32
 
 def interrupt_id(namespace: str, answered: int) -> str:
     """The id LangGraph gives an interrupt (`langgraph.types._interrupt_id`)."""
-    return xxh3_128_hexdigest((f"{namespace}|{answered}" if answered else namespace).encode())
+    return interrupt_id_of(namespace, answered)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,10 +28,10 @@ from ._pending import aread_wait, read_wait
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
-    from langgraph._internal._typing import StateLike
     from langgraph.pregel import Pregel
     from langgraph.types import Command, GraphOutput
 
+    from ._compat import StateLike
     from ._pending import Wait
 
 __all__ = [

@@ -20,12 +20,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from langgraph.checkpoint.serde.types import ERROR, INTERRUPT, RESUME, SCHEDULED
 from langgraph.types import Interrupt
 
-# Private in LangGraph: how an interrupt's id follows from its task and answer count.
-# tests/test_resume.py pins the rule, so a change in LangGraph fails loudly there.
-from langgraph.types import _interrupt_id as interrupt_id_of
+from ._compat import CONTROL_CHANNELS, INTERRUPT, RESUME, interrupt_id_of
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -37,7 +34,7 @@ __all__ = ["CONTROL", "atake_back", "take_back"]
 
 # Writes that say what happened to a task rather than what it produced; any other write
 # means the task finished.
-CONTROL = frozenset((ERROR, INTERRUPT, RESUME, SCHEDULED, "__error_source_node__"))
+CONTROL = CONTROL_CHANNELS
 
 
 def _slot(namespace: str, interrupt_id: str, answers: int) -> int | None:

@@ -22,6 +22,7 @@ from jsonschema.exceptions import ValidationError as JSONSchemaValidationError
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
+from ._compat import adapter_type
 from ._errors import FieldError, InvalidResumeError
 
 __all__ = ["dump_answer", "register_schema", "schema_key", "validate_answer"]
@@ -54,7 +55,7 @@ def register_schema(adapter: TypeAdapter[Any], schema: dict[str, Any]) -> None:
 def _same_type(known: TypeAdapter[Any] | None, new: TypeAdapter[Any]) -> bool:
     if known is None:
         return False
-    a, b = getattr(known, "_type", None), getattr(new, "_type", None)
+    a, b = adapter_type(known), adapter_type(new)
     return a is b or (
         isinstance(a, type)
         and isinstance(b, type)

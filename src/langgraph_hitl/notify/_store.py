@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._claims import PG_LOCK_NS, sqlite_file
+from .._compat import postgres_cursor, sqlite_connection
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -243,7 +244,7 @@ class PostgresDb:
     def setup(self) -> None:
         if self._ready:
             return
-        with self._saver._cursor() as cur, cur.connection.transaction():
+        with postgres_cursor(self._saver)() as cur, cur.connection.transaction():
             # Two processes creating the table at once would race in the catalog.
             cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (PG_LOCK_NS, _PG_SETUP_KEY))
             cur.execute(self.dialect.create())
@@ -253,7 +254,7 @@ class PostgresDb:
     def run(self, steps: Sequence[Step]) -> list[tuple[Any, ...]]:
         self.setup()
         rows: list[tuple[Any, ...]] = []
-        with self._saver._cursor() as cur, cur.connection.transaction():
+        with postgres_cursor(self._saver)() as cur, cur.connection.transaction():
             for step in steps:
                 if step.many:
                     cur.executemany(step.sql, step.params)
@@ -276,7 +277,7 @@ class AsyncPostgresDb:
     async def setup(self) -> None:
         if self._ready:
             return
-        async with self._saver._cursor() as cur, cur.connection.transaction():
+        async with postgres_cursor(self._saver)() as cur, cur.connection.transaction():
             await cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (PG_LOCK_NS, _PG_SETUP_KEY))
             await cur.execute(self.dialect.create())
             await cur.execute(self.dialect.index())
@@ -285,7 +286,7 @@ class AsyncPostgresDb:
     async def run(self, steps: Sequence[Step]) -> list[tuple[Any, ...]]:
         await self.setup()
         rows: list[tuple[Any, ...]] = []
-        async with self._saver._cursor() as cur, cur.connection.transaction():
+        async with postgres_cursor(self._saver)() as cur, cur.connection.transaction():
             for step in steps:
                 if step.many:
                     await cur.executemany(step.sql, step.params)
@@ -332,8 +333,9 @@ def _sqlite_target(path: str | None) -> str:
 
 
 def _sqlite_path(saver: Any) -> str | None:
-    with saver.lock:
-        return sqlite_file(saver.conn.execute("PRAGMA database_list").fetchall())
+    conn, lock = sqlite_connection(saver)
+    with lock:
+        return sqlite_file(conn.execute("PRAGMA database_list").fetchall())
 
 
 def _async_only(saver: object) -> bool:
@@ -375,7 +377,8 @@ async def adb_for(saver: BaseCheckpointSaver[Any]) -> AsyncDb:
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
     if isinstance(saver, AsyncSqliteSaver):
-        async with saver.lock, saver.conn.execute("PRAGMA database_list") as cur:
+        conn, lock = sqlite_connection(saver)
+        async with lock, conn.execute("PRAGMA database_list") as cur:
             path = sqlite_file(list(await cur.fetchall()))
         return ThreadedDb(_per_saver(saver, _sqlite_target(path)))
     if _async_only(saver):
