@@ -43,7 +43,20 @@ EVENTS: tuple[EventName, ...] = get_args(EventName)
 
 # Fields of a request's value that are bookkeeping, not what the human is asked about.
 _BOOKKEEPING = frozenset(
-    {"type", "name", "tool_call_id", "expires_at", "on_timeout", "allowed_decisions", "reviewers"}
+    {
+        "type",
+        "name",
+        "tool_call_id",
+        "expires_at",
+        "on_timeout",
+        "allowed_decisions",
+        "reviewers",
+        # The copies of the request other UI clients read (Agent Inbox, Agent Chat UI).
+        "action_request",
+        "config",
+        "action_requests",
+        "review_configs",
+    }
 )
 
 
