@@ -53,6 +53,7 @@ PUBLIC = {
         "resume_command",
         # Across threads
         "Inbox",
+        "Page",
         "ProgressCallback",
         "TIMEOUT_REVIEWER",
         "aopen_checkpointer",
@@ -62,6 +63,7 @@ PUBLIC = {
         "CheckpointerRequiredError",
         "FieldError",
         "HITLError",
+        "InvalidCursorError",
         "InvalidResumeError",
         "NoPendingInterruptError",
         "ParallelToolCallsError",

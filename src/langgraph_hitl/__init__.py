@@ -18,6 +18,7 @@ from ._errors import (
     CheckpointerRequiredError,
     FieldError,
     HITLError,
+    InvalidCursorError,
     InvalidResumeError,
     NoPendingInterruptError,
     ParallelToolCallsError,
@@ -31,7 +32,7 @@ from ._errors import (
     UpstreamChangedError,
 )
 from ._human import HumanAssistanceRequest, HumanReply, OnReply, human_assistance_tool
-from ._inbox import Inbox, ProgressCallback
+from ._inbox import Inbox, Page, ProgressCallback
 from ._pending import PendingInterrupt, apending_interrupts, pending_interrupts
 from ._resume import aresume, resume, resume_command
 
@@ -75,6 +76,7 @@ __all__ = [
     "resume_command",
     # Across threads: the inbox, deadlines, durable checkpointers
     "Inbox",
+    "Page",
     "ProgressCallback",
     "TIMEOUT_REVIEWER",
     "aopen_checkpointer",
@@ -84,6 +86,7 @@ __all__ = [
     "CheckpointerRequiredError",
     "FieldError",
     "HITLError",
+    "InvalidCursorError",
     "InvalidResumeError",
     "NoPendingInterruptError",
     "ParallelToolCallsError",

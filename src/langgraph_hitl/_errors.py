@@ -12,6 +12,7 @@ HITLError                         base of every error this library raises
 ├── InvalidResumeError            (ValueError)   an answer that fails its interrupt's schema
 │   └── TimeoutTooEarlyError                     a timeout decision sent before the deadline
 ├── RequestExpiredError           (ValueError)   a human answer after the request's deadline
+├── InvalidCursorError            (ValueError)   an inbox cursor that is malformed or foreign
 ├── ScriptExhaustedError          (RuntimeError) testing kit: the scripted model ran out
 ├── SwallowedInterruptError       (RuntimeError) testing kit: user code caught an interrupt
 └── UpstreamChangedError          (ImportError)  a LangGraph/pydantic private detail changed
@@ -37,6 +38,7 @@ __all__ = [
     "CheckpointerRequiredError",
     "FieldError",
     "HITLError",
+    "InvalidCursorError",
     "InvalidResumeError",
     "NoPendingInterruptError",
     "ParallelToolCallsError",
@@ -153,6 +155,10 @@ class InvalidResumeError(HITLError, ValueError):
 
 class RequestExpiredError(HITLError, ValueError):
     """A human answered a request after its deadline; its `on_timeout` answer applies instead."""
+
+
+class InvalidCursorError(HITLError, ValueError):
+    """An inbox cursor that is not one, or that was made for a listing with other filters."""
 
 
 class ScriptExhaustedError(HITLError, RuntimeError):

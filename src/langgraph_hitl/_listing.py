@@ -1,0 +1,802 @@
+"""The inbox's listing in SQL: pages by keyset, filters through indexes, and the cursor.
+
+What is pending lives in the checkpointer's own tables: an `__interrupt__` write at the
+thread's latest top-level checkpoint whose task has no output write (`_index`). Nothing
+there says which tool or kind of request a write is about: that is inside the msgpack
+blob. So beside those tables this module keeps `hitl_listing`, one row per pending
+interrupt with its tool and kind, in oldest-first order under indexes, so that a page
+(filtered or not), a count and a streamed listing read only the rows they return.
+
+Why it cannot drift. The database keeps it, in the transactions that change the truth:
+triggers on the checkpointer's tables add, to `hitl_listing_queue`, every interrupt write
+whose pending state a change may have changed (a new or replaced interrupt, a task's
+output written or deleted, a checkpoint added or deleted). A listing first drains that
+queue: under one lock, it reads the queued writes and their truth in one snapshot,
+decodes the pending ones, and sets their rows. A crash at any point leaves the queue and
+the rows of one committed state; what the queue holds is drained by the next listing.
+The table is also created from the checkpoint tables themselves (every write pending at
+that moment queued) whenever its triggers are missing. Each page re-checks every row it
+returns against the checkpoint tables, and takes the interrupt itself from the write, so
+a row can never list what is not pending there.
+
+Sync and async share everything but the I/O: each operation is a plan, a generator that
+yields SQL and receives rows (`Query`, `Many`, `BEGIN`, `COMMIT`); a small driver per
+database runs it (h11's "sans-I/O").
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from langgraph.types import Interrupt
+
+from ._claims import PG_LOCK_NS
+from ._compat import (
+    ERROR,
+    ERROR_SOURCE_NODE,
+    INTERRUPT,
+    RESUME,
+    postgres_cursor,
+    sqlite_connection,
+)
+from ._errors import InvalidCursorError
+from ._index import _Decoder, paused_gc
+
+if TYPE_CHECKING:
+    from langgraph.checkpoint.base import BaseCheckpointSaver
+
+    from ._pending import PendingInterrupt
+
+__all__ = [
+    "AsyncListing",
+    "Filters",
+    "Listing",
+    "Page",
+    "Position",
+    "RawPage",
+    "Row",
+    "alisting_for",
+    "decode_cursor",
+    "encode_cursor",
+    "keeps",
+    "listing_for",
+    "page_of",
+    "position_of",
+]
+
+T = TypeVar("T")
+
+
+# -- what a listing is about -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """The filters of one listing; a cursor is valid only for the filters it was made for."""
+
+    tool: str | None = None
+    type: str | None = None
+    thread_id: str | None = None
+
+    def describe(self) -> str:
+        return f"tool={self.tool!r}, type={self.type!r}, thread_id={self.thread_id!r}"
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class Position:
+    """Where a request sits in the listing: oldest checkpoint first, then thread, then id."""
+
+    checkpoint_id: str
+    thread_id: str
+    interrupt_id: str
+
+
+def position_of(item: PendingInterrupt) -> Position:
+    """The position of a listed request."""
+    return Position(item.checkpoint_id or "", item.thread_id or "", item.id)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Page:
+    """One page of the inbox, oldest first, with the cursors of its neighbours."""
+
+    items: list[PendingInterrupt]
+    """The requests of this page, oldest first."""
+    next_cursor: str | None
+    """Pass as `after=` for the next page; None when nothing comes after this page."""
+    prev_cursor: str | None
+    """Pass as `before=` for the previous page; None when nothing comes before it."""
+
+
+_CURSOR_PREFIX = "c1."
+
+
+def encode_cursor(position: Position, filters: Filters) -> str:
+    """An opaque cursor: the position and the filters it belongs to, base64url JSON."""
+    fields = [position.checkpoint_id, position.thread_id, position.interrupt_id]
+    raw = json.dumps([*fields, filters.tool, filters.type, filters.thread_id])
+    text = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return _CURSOR_PREFIX + text
+
+
+def decode_cursor(cursor: object, filters: Filters) -> Position:
+    """The position a cursor names, checked against the listing's filters.
+
+    Raises:
+        InvalidCursorError: Not a cursor of this library, or made for other filters.
+    """
+    accepted = (
+        "a `Page.next_cursor` or `Page.prev_cursor` of an inbox listing with the same "
+        f"filters ({filters.describe()})"
+    )
+    if not isinstance(cursor, str) or not cursor.startswith(_CURSOR_PREFIX):
+        raise InvalidCursorError(f"Cursor {cursor!r} is not an inbox cursor; pass {accepted}.")
+    body = cursor[len(_CURSOR_PREFIX) :]
+    try:
+        fields = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        fields = None
+    if (
+        not isinstance(fields, list)
+        or len(fields) != 6
+        or not all(isinstance(f, str) for f in fields[:3])
+        or not all(f is None or isinstance(f, str) for f in fields[3:])
+    ):
+        raise InvalidCursorError(f"Cursor {cursor!r} is malformed; pass {accepted}.")
+    made_for = Filters(fields[3], fields[4], fields[5])
+    if made_for != filters:
+        raise InvalidCursorError(
+            f"Cursor {cursor!r} was made for the listing with {made_for.describe()}, not "
+            f"for this one; pass {accepted}."
+        )
+    return Position(fields[0], fields[1], fields[2])
+
+
+def _tool_of(value: object) -> str | None:
+    name = value.get("name") if isinstance(value, Mapping) else None
+    return name if isinstance(name, str) else None
+
+
+def _kind_of(value: object) -> str | None:
+    kind = value.get("type") if isinstance(value, Mapping) else None
+    return kind if isinstance(kind, str) else None
+
+
+def keeps(item: PendingInterrupt, filters: Filters) -> bool:
+    return (
+        (filters.type is None or item.type == filters.type)
+        and (filters.thread_id is None or item.thread_id == filters.thread_id)
+        and (filters.tool is None or _tool_of(item.value) == filters.tool)
+    )
+
+
+def page_of(
+    items: Sequence[PendingInterrupt],
+    filters: Filters,
+    *,
+    after: Position | None,
+    before: Position | None,
+    limit: int,
+) -> tuple[list[PendingInterrupt], bool, bool]:
+    """A page of a listing read in full (checkpointers without SQL): items, more, earlier."""
+    kept = sorted((i for i in items if keeps(i, filters)), key=position_of)
+    if before is not None:
+        earlier = [i for i in kept if position_of(i) < before]
+        if len(earlier) >= limit:  # else the first page, as the SQL listing gives
+            chosen = earlier[-limit:]
+            return chosen, len(earlier) < len(kept), len(earlier) > len(chosen)
+        after = None
+    later_ = [i for i in kept if after is None or position_of(i) > after]
+    return later_[:limit], len(later_) > limit, len(later_) < len(kept)
+
+
+# -- plans: SQL in, rows out -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """Run `sql` with `params`; the plan receives the rows (tuples)."""
+
+    sql: str
+    params: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Many:
+    """Run `sql` once per parameter tuple; the plan receives no rows."""
+
+    sql: str
+    params: list[tuple[Any, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Tx:
+    """Open (`begin`) or commit (`commit`) a write transaction."""
+
+    op: str
+
+
+BEGIN, COMMIT = Tx("begin"), Tx("commit")
+Op = Query | Many | Tx
+Plan = Generator[Op, list[tuple[Any, ...]], T]
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """How one engine names the checkpointer's tables and spells what differs."""
+
+    writes: str
+    blob: str
+    placeholder: str
+    queue_id: str
+    """The queue's key column: one that numbers rows as they are added."""
+    lock: str | None
+    """What serializes drains, run first in their transaction (SQLite: BEGIN IMMEDIATE)."""
+    triggers: tuple[str, ...]
+    has_triggers: str
+    trigger_names: tuple[str, ...]
+
+    def sql(self, text: str) -> str:
+        return (
+            text.replace("{writes}", self.writes)
+            .replace("{blob}", self.blob)
+            .replace("?", self.placeholder)
+        )
+
+
+_CONTROL = "('" + "', '".join((INTERRUPT, RESUME, ERROR, ERROR_SOURCE_NODE)) + "')"
+"""Writes that say what happened to a task rather than what it produced: any other
+write means the task finished (`langgraph.pregel._task_status`)."""
+
+_TABLES = (
+    """CREATE TABLE IF NOT EXISTS hitl_listing (
+    thread_id TEXT NOT NULL, checkpoint_id TEXT NOT NULL, interrupt_id TEXT NOT NULL,
+    task_id TEXT NOT NULL, idx INTEGER NOT NULL, tool TEXT, kind TEXT,
+    PRIMARY KEY (thread_id, checkpoint_id, interrupt_id))""",
+    # One index per filter, each in listing order, so a page reads only its own rows.
+    "CREATE INDEX IF NOT EXISTS hitl_listing_order "
+    "ON hitl_listing (checkpoint_id, thread_id, interrupt_id)",
+    "CREATE INDEX IF NOT EXISTS hitl_listing_tool "
+    "ON hitl_listing (tool, checkpoint_id, thread_id, interrupt_id)",
+    "CREATE INDEX IF NOT EXISTS hitl_listing_kind "
+    "ON hitl_listing (kind, checkpoint_id, thread_id, interrupt_id)",
+)
+
+
+def _queue_table(dialect_id: str) -> str:
+    return (
+        f"CREATE TABLE IF NOT EXISTS hitl_listing_queue (id {dialect_id}, "
+        "thread_id TEXT NOT NULL, checkpoint_id TEXT NOT NULL, task_id TEXT NOT NULL, "
+        "idx INTEGER NOT NULL)"
+    )
+
+
+# The truth about one interrupt write `w`: what `pending_interrupts` would say.
+_PENDING = f"""EXISTS (
+    SELECT 1 FROM checkpoints AS c0
+    WHERE c0.thread_id = w.thread_id AND c0.checkpoint_ns = ''
+      AND c0.checkpoint_id = w.checkpoint_id)
+  AND NOT EXISTS (
+    SELECT 1 FROM checkpoints AS c
+    WHERE c.thread_id = w.thread_id AND c.checkpoint_ns = '' AND c.checkpoint_id > w.checkpoint_id)
+  AND NOT EXISTS (
+    SELECT 1 FROM {{writes}} AS o
+    WHERE o.thread_id = w.thread_id AND o.checkpoint_ns = '' AND o.checkpoint_id = w.checkpoint_id
+      AND o.task_id = w.task_id AND o.channel NOT IN {_CONTROL})"""
+
+_JOIN_WRITE = """JOIN {writes} AS w ON w.thread_id = l.thread_id AND w.checkpoint_ns = ''
+  AND w.checkpoint_id = l.checkpoint_id AND w.task_id = l.task_id AND w.idx = l.idx"""
+
+# Interrupt writes of a thread at some checkpoints: what a trigger queues (partial index).
+_QUEUE_WRITES = """INSERT INTO hitl_listing_queue (thread_id, checkpoint_id, task_id, idx)
+SELECT w.thread_id, w.checkpoint_id, w.task_id, w.idx FROM {writes} AS w
+WHERE w.thread_id = {r}.thread_id AND w.checkpoint_ns = '' AND w.channel = '__interrupt__'"""
+
+_NEWEST_BEFORE = """(SELECT max(c.checkpoint_id) FROM checkpoints AS c
+  WHERE c.thread_id = {r}.thread_id AND c.checkpoint_ns = ''
+    AND c.checkpoint_id < {r}.checkpoint_id)"""
+_NEWEST = """(SELECT max(c.checkpoint_id) FROM checkpoints AS c
+  WHERE c.thread_id = {r}.thread_id AND c.checkpoint_ns = '')"""
+
+
+def _queue_task(writes: str, r: str) -> str:
+    sql = _QUEUE_WRITES.replace("{writes}", writes).replace("{r}", r)
+    return sql + f" AND w.checkpoint_id = {r}.checkpoint_id AND w.task_id = {r}.task_id"
+
+
+def _queue_at(writes: str, r: str, *checkpoints: str) -> str:
+    sql = _QUEUE_WRITES.replace("{writes}", writes).replace("{r}", r)
+    at = ", ".join(c.replace("{r}", r) for c in checkpoints)
+    return f"{sql} AND w.checkpoint_id IN ({at})"
+
+
+_MATTERS = "{r}.checkpoint_ns = '' AND ({r}.channel = '__interrupt__' OR {r}.channel NOT IN {c})"
+_SQLITE_TRIGGER_NAMES = (
+    "hitl_listing_v1_w_ins",
+    "hitl_listing_v1_w_del",
+    "hitl_listing_v1_c_ins",
+    "hitl_listing_v1_c_del",
+)
+# The interrupt write itself when it is the one deleted; else the task's interrupt writes.
+_SQLITE_TRIGGERS = (
+    f"""CREATE TRIGGER IF NOT EXISTS hitl_listing_v1_w_ins AFTER INSERT ON writes
+WHEN {_MATTERS.format(r="NEW", c=_CONTROL)}
+BEGIN {_queue_task("writes", "NEW")}; END""",
+    f"""CREATE TRIGGER IF NOT EXISTS hitl_listing_v1_w_del AFTER DELETE ON writes
+WHEN {_MATTERS.format(r="OLD", c=_CONTROL)}
+BEGIN
+  INSERT INTO hitl_listing_queue (thread_id, checkpoint_id, task_id, idx)
+  SELECT OLD.thread_id, OLD.checkpoint_id, OLD.task_id, OLD.idx WHERE OLD.channel = '__interrupt__';
+  {_queue_task("writes", "OLD")};
+END""",
+    f"""CREATE TRIGGER IF NOT EXISTS hitl_listing_v1_c_ins AFTER INSERT ON checkpoints
+WHEN NEW.checkpoint_ns = ''
+BEGIN {_queue_at("writes", "NEW", "{r}.checkpoint_id", _NEWEST_BEFORE)}; END""",
+    f"""CREATE TRIGGER IF NOT EXISTS hitl_listing_v1_c_del AFTER DELETE ON checkpoints
+WHEN OLD.checkpoint_ns = ''
+BEGIN {_queue_at("writes", "OLD", "{r}.checkpoint_id", _NEWEST)}; END""",
+)
+
+_PG_TRIGGER_NAMES = ("hitl_listing_v1_writes", "hitl_listing_v1_checkpoints")
+_PG_TRIGGERS = (
+    f"""CREATE OR REPLACE FUNCTION hitl_listing_v1_writes() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'INSERT' THEN
+    IF {_MATTERS.format(r="OLD", c=_CONTROL)} THEN
+      IF OLD.channel = '__interrupt__' THEN
+        INSERT INTO hitl_listing_queue (thread_id, checkpoint_id, task_id, idx)
+        VALUES (OLD.thread_id, OLD.checkpoint_id, OLD.task_id, OLD.idx);
+      END IF;
+      {_queue_task("checkpoint_writes", "OLD")};
+    END IF;
+  END IF;
+  IF TG_OP <> 'DELETE' THEN
+    IF {_MATTERS.format(r="NEW", c=_CONTROL)} THEN
+      {_queue_task("checkpoint_writes", "NEW")};
+    END IF;
+  END IF;
+  RETURN NULL;
+END $$""",
+    f"""CREATE OR REPLACE FUNCTION hitl_listing_v1_checkpoints() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    IF NEW.checkpoint_ns = '' THEN
+      {_queue_at("checkpoint_writes", "NEW", "{r}.checkpoint_id", _NEWEST_BEFORE)};
+    END IF;
+  ELSIF OLD.checkpoint_ns = '' THEN
+    {_queue_at("checkpoint_writes", "OLD", "{r}.checkpoint_id", _NEWEST)};
+  END IF;
+  RETURN NULL;
+END $$""",
+    "DROP TRIGGER IF EXISTS hitl_listing_v1_writes ON checkpoint_writes",
+    "CREATE TRIGGER hitl_listing_v1_writes AFTER INSERT OR UPDATE OR DELETE "
+    "ON checkpoint_writes FOR EACH ROW EXECUTE FUNCTION hitl_listing_v1_writes()",
+    "DROP TRIGGER IF EXISTS hitl_listing_v1_checkpoints ON checkpoints",
+    "CREATE TRIGGER hitl_listing_v1_checkpoints AFTER INSERT OR DELETE "
+    "ON checkpoints FOR EACH ROW EXECUTE FUNCTION hitl_listing_v1_checkpoints()",
+)
+
+SQLITE = Dialect(
+    writes="writes",
+    blob="value",
+    placeholder="?",
+    queue_id="INTEGER PRIMARY KEY",
+    lock=None,
+    triggers=_SQLITE_TRIGGERS,
+    has_triggers="SELECT name FROM sqlite_master "
+    "WHERE type = 'trigger' AND name LIKE 'hitl_listing_v1_%'",
+    trigger_names=_SQLITE_TRIGGER_NAMES,
+)
+# Advisory lock keys under this library's namespace (`_claims.PG_LOCK_NS`; `_index` uses 1, 2).
+_PG_SETUP_KEY = 3
+_PG_DRAIN_KEY = 4
+POSTGRES = Dialect(
+    writes="checkpoint_writes",
+    blob="blob",
+    placeholder="%s",
+    queue_id="BIGSERIAL PRIMARY KEY",
+    lock=f"SELECT pg_advisory_xact_lock({PG_LOCK_NS}, {_PG_DRAIN_KEY})",
+    triggers=_PG_TRIGGERS,
+    has_triggers="SELECT tgname FROM pg_trigger WHERE tgname LIKE 'hitl_listing_v1_%' "
+    "AND NOT tgisinternal",
+    trigger_names=_PG_TRIGGER_NAMES,
+)
+
+_BACKFILL = f"""INSERT INTO hitl_listing_queue (thread_id, checkpoint_id, task_id, idx)
+SELECT w.thread_id, w.checkpoint_id, w.task_id, w.idx FROM {{writes}} AS w
+WHERE w.channel = '__interrupt__' AND w.checkpoint_ns = '' AND {_PENDING}"""
+
+
+def setup_plan(d: Dialect) -> Plan[None]:
+    """Create the table, its queue and the triggers; when they were missing, fill the queue."""
+    found = yield Query(d.has_triggers)
+    if {str(r[0]) for r in found} >= set(d.trigger_names):
+        return
+    yield BEGIN
+    if d is POSTGRES:
+        yield Query(f"SELECT pg_advisory_xact_lock({PG_LOCK_NS}, {_PG_SETUP_KEY})")
+        found = yield Query(d.has_triggers)
+        if {str(r[0]) for r in found} >= set(d.trigger_names):
+            yield COMMIT
+            return
+    for sql in (*_TABLES, _queue_table(d.queue_id), *d.triggers):
+        yield Query(sql)
+    # Triggers and backfill in one transaction: no change between them goes unseen.
+    # Whatever the table held was kept without triggers: start again from the truth.
+    yield Query("DELETE FROM hitl_listing")
+    yield Query(d.sql(_BACKFILL))
+    yield COMMIT
+
+
+_DRAIN_BATCH = 2_000
+
+_DRAIN = f"""SELECT q.id, q.thread_id, q.checkpoint_id, q.task_id, q.idx, w.type, w.{{blob}}
+FROM hitl_listing_queue AS q
+LEFT JOIN {{writes}} AS w ON w.thread_id = q.thread_id AND w.checkpoint_ns = ''
+  AND w.checkpoint_id = q.checkpoint_id AND w.task_id = q.task_id AND w.idx = q.idx
+  AND w.channel = '__interrupt__' AND {_PENDING}
+ORDER BY q.id LIMIT ?"""
+
+
+def drain_plan(d: Dialect, saver: BaseCheckpointSaver[Any]) -> Plan[int]:
+    """Bring `hitl_listing` up to date with the queue; returns how many writes were read."""
+    probe = yield Query("SELECT id FROM hitl_listing_queue LIMIT 1")
+    done = 0
+    while probe:
+        yield BEGIN
+        if d.lock is not None:
+            yield Query(d.lock)
+        # One statement, one snapshot: the queued writes and their truth agree.
+        batch = yield Query(d.sql(_DRAIN), (_DRAIN_BATCH,))
+        keys: dict[tuple[str, str, str, int], None] = {}
+        rows: list[tuple[Any, ...]] = []
+        decoder = _Decoder()
+        with paused_gc():
+            for _, thread_id, checkpoint_id, task_id, idx, kind, blob in batch:
+                key = (str(thread_id), str(checkpoint_id), str(task_id), int(idx))
+                if key in keys:
+                    continue
+                keys[key] = None
+                if kind is None:  # no longer pending (or gone): its rows go
+                    continue
+                value = decoder.loads(saver, str(kind), bytes(blob))
+                rows += [
+                    (*key[:2], i.id, *key[2:], _tool_of(i.value), _kind_of(i.value))
+                    for i in value or ()
+                    if isinstance(i, Interrupt)
+                ]
+        yield Many(
+            d.sql(
+                "DELETE FROM hitl_listing WHERE thread_id = ? AND checkpoint_id = ? "
+                "AND task_id = ? AND idx = ?"
+            ),
+            list(keys),
+        )
+        if rows:
+            yield Many(
+                d.sql(
+                    "INSERT INTO hitl_listing (thread_id, checkpoint_id, interrupt_id, task_id, "
+                    "idx, tool, kind) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+                ),
+                rows,
+            )
+        yield Many(d.sql("DELETE FROM hitl_listing_queue WHERE id = ?"), [(r[0],) for r in batch])
+        yield COMMIT
+        done += len(batch)
+        if len(batch) < _DRAIN_BATCH:
+            break
+    return done
+
+
+def _where(filters: Filters) -> tuple[list[str], list[Any]]:
+    where, params = [], []
+    for column, value in (
+        ("l.tool", filters.tool),
+        ("l.kind", filters.type),
+        ("l.thread_id", filters.thread_id),
+    ):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    return where, params
+
+
+_KEY = "(l.checkpoint_id, l.thread_id, l.interrupt_id)"
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One listed interrupt, as its write holds it now."""
+
+    position: Position
+    task_id: str
+    task_path: str
+    interrupt: Interrupt | None
+    """None when the write no longer holds this id (it changed since the row was read)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RawPage:
+    """A page as read: rows in listing order, whether more follow or precede, thread ids."""
+
+    rows: list[Row]
+    more: bool
+    earlier: bool
+    ids: dict[str, list[str]]
+    """Every interrupt id pending on each thread of the page (for its version token)."""
+
+
+def _exists(d: Dialect, filters: Filters, op: str, at: Position) -> Query:
+    where, params = _where(filters)
+    where.append(f"{_KEY} {op} (?, ?, ?)")
+    params += [at.checkpoint_id, at.thread_id, at.interrupt_id]
+    sql = (
+        f"SELECT 1 FROM hitl_listing AS l {_JOIN_WRITE} "
+        f"WHERE {' AND '.join(where)} AND {_PENDING} LIMIT 1"
+    )
+    return Query(d.sql(sql), tuple(params))
+
+
+def page_plan(
+    d: Dialect,
+    saver: BaseCheckpointSaver[Any],
+    filters: Filters,
+    *,
+    after: Position | None,
+    before: Position | None,
+    limit: int,
+) -> Plan[RawPage]:
+    """Read one page: at most `limit` pending interrupts after (or before) a position."""
+    yield from drain_plan(d, saver)
+    where, params = _where(filters)
+    at = before if before is not None else after
+    if at is not None:
+        where.append(f"{_KEY} {'<' if before is not None else '>'} (?, ?, ?)")
+        params += [at.checkpoint_id, at.thread_id, at.interrupt_id]
+    desc = " DESC" if before is not None else ""
+    order = ", ".join(f"l.{c}{desc}" for c in ("checkpoint_id", "thread_id", "interrupt_id"))
+    sql = (
+        "SELECT l.checkpoint_id, l.thread_id, l.interrupt_id, l.task_id, w.task_path, w.type, "
+        f"w.{{blob}} FROM hitl_listing AS l {_JOIN_WRITE} "
+        f"WHERE {' AND '.join([*where, _PENDING])} ORDER BY {order} LIMIT ?"
+    )
+    raw = yield Query(d.sql(sql), (*params, limit + 1))
+    beyond = len(raw) > limit
+    raw = raw[:limit]
+    if before is not None:
+        raw.reverse()
+    rows = []
+    decoder = _Decoder()
+    with paused_gc():
+        for checkpoint_id, thread_id, interrupt_id, task_id, task_path, kind, blob in raw:
+            value = decoder.loads(saver, str(kind), bytes(blob))
+            found = next(
+                (i for i in value or () if isinstance(i, Interrupt) and i.id == interrupt_id),
+                None,
+            )
+            position = Position(str(checkpoint_id), str(thread_id), str(interrupt_id))
+            rows.append(Row(position, str(task_id), str(task_path), found))
+    other = False
+    if at is not None:
+        edge = rows[0].position if before is None and rows else at
+        if before is not None:
+            edge = rows[-1].position if rows else at
+        got = yield _exists(d, filters, ">" if before is not None else "<", edge)
+        other = bool(got)
+    ids: dict[str, list[str]] = {}
+    threads = sorted({r.position.thread_id for r in rows})
+    if threads:
+        marks = ", ".join("?" for _ in threads)
+        found_ids = yield Query(
+            d.sql(
+                f"SELECT l.thread_id, l.interrupt_id FROM hitl_listing AS l {_JOIN_WRITE} "
+                f"WHERE l.thread_id IN ({marks}) AND {_PENDING}"
+            ),
+            tuple(threads),
+        )
+        for thread_id, interrupt_id in found_ids:
+            ids.setdefault(str(thread_id), []).append(str(interrupt_id))
+    more, earlier = (other, beyond) if before is not None else (beyond, other)
+    return RawPage(rows, more, earlier, ids)
+
+
+def count_plan(d: Dialect, saver: BaseCheckpointSaver[Any], filters: Filters) -> Plan[int]:
+    """How many requests the listing holds: exact as of the drain just before it."""
+    yield from drain_plan(d, saver)
+    where, params = _where(filters)
+    sql = "SELECT count(*) FROM hitl_listing AS l" + (
+        f" WHERE {' AND '.join(where)}" if where else ""
+    )
+    got = yield Query(d.sql(sql), tuple(params))
+    return int(got[0][0])
+
+
+# -- drivers -----------------------------------------------------------------------------
+
+
+def _run(plan: Plan[T], do: Any) -> T:
+    try:
+        op = next(plan)
+        while True:
+            op = plan.send(do(op))
+    except StopIteration as stop:
+        result: T = stop.value
+        return result
+
+
+async def _arun(plan: Plan[T], do: Any) -> T:
+    try:
+        op = next(plan)
+        while True:
+            op = plan.send(await do(op))
+    except StopIteration as stop:
+        result: T = stop.value
+        return result
+
+
+class Listing:
+    """The listing of a `SqliteSaver` or `PostgresSaver`, run on its own connection."""
+
+    def __init__(self, saver: BaseCheckpointSaver[Any], dialect: Dialect) -> None:
+        self.saver = saver
+        self.dialect = dialect
+
+    @contextmanager
+    def _session(self) -> Iterator[Any]:
+        if self.dialect is SQLITE:
+            conn, lock = sqlite_connection(self.saver)
+            with lock:
+                state = {"tx": False}
+
+                def do(op: Op) -> list[tuple[Any, ...]]:
+                    if isinstance(op, Tx):
+                        if op.op == "begin":
+                            if conn.in_transaction:
+                                conn.commit()
+                            conn.execute("BEGIN IMMEDIATE")
+                        else:
+                            conn.commit()
+                        state["tx"] = op.op == "begin"
+                        return []
+                    if isinstance(op, Many):
+                        conn.executemany(op.sql, op.params)
+                        return []
+                    return [tuple(r) for r in conn.execute(op.sql, op.params).fetchall()]
+
+                try:
+                    yield do
+                finally:
+                    if state["tx"]:
+                        conn.rollback()
+            return
+        with postgres_cursor(self.saver)() as cur:
+            in_tx = {"tx": False}
+
+            def pg(op: Op) -> list[tuple[Any, ...]]:
+                if isinstance(op, Tx):
+                    cur.execute("BEGIN" if op.op == "begin" else "COMMIT")
+                    in_tx["tx"] = op.op == "begin"
+                    return []
+                if isinstance(op, Many):
+                    cur.executemany(op.sql, op.params)
+                    return []
+                cur.execute(op.sql, op.params or None)
+                if cur.description is None:
+                    return []
+                return [tuple(r.values()) for r in cur.fetchall()]
+
+            try:
+                yield pg
+            finally:
+                if in_tx["tx"]:
+                    cur.execute("ROLLBACK")
+
+    def run(self, plan: Plan[T]) -> T:
+        """Run a plan on the saver's connection."""
+        with self._session() as do:
+            return _run(plan, do)
+
+
+class AsyncListing:
+    """The listing of an `AsyncSqliteSaver` or `AsyncPostgresSaver`."""
+
+    def __init__(self, saver: BaseCheckpointSaver[Any], dialect: Dialect) -> None:
+        self.saver = saver
+        self.dialect = dialect
+
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[Any]:
+        if self.dialect is SQLITE:
+            conn, lock = sqlite_connection(self.saver)
+            async with lock:
+                state = {"tx": False}
+
+                async def do(op: Op) -> list[tuple[Any, ...]]:
+                    if isinstance(op, Tx):
+                        if op.op == "begin":
+                            if conn.in_transaction:
+                                await conn.commit()
+                            await conn.execute("BEGIN IMMEDIATE")
+                        else:
+                            await conn.commit()
+                        state["tx"] = op.op == "begin"
+                        return []
+                    if isinstance(op, Many):
+                        await conn.executemany(op.sql, op.params)
+                        return []
+                    async with conn.execute(op.sql, op.params) as cur:
+                        return [tuple(r) for r in await cur.fetchall()]
+
+                try:
+                    yield do
+                finally:
+                    if state["tx"]:
+                        await conn.rollback()
+            return
+        async with postgres_cursor(self.saver)() as cur:
+            in_tx = {"tx": False}
+
+            async def pg(op: Op) -> list[tuple[Any, ...]]:
+                if isinstance(op, Tx):
+                    await cur.execute("BEGIN" if op.op == "begin" else "COMMIT")
+                    in_tx["tx"] = op.op == "begin"
+                    return []
+                if isinstance(op, Many):
+                    await cur.executemany(op.sql, op.params)
+                    return []
+                await cur.execute(op.sql, op.params or None)
+                if cur.description is None:
+                    return []
+                return [tuple(r.values()) for r in await cur.fetchall()]
+
+            try:
+                yield pg
+            finally:
+                if in_tx["tx"]:
+                    await cur.execute("ROLLBACK")
+
+    async def run(self, plan: Plan[T]) -> T:
+        """Run a plan on the saver's connection."""
+        async with self._session() as do:
+            return await _arun(plan, do)
+
+
+def _dialect_of(saver: BaseCheckpointSaver[Any], *, aio: bool) -> Dialect | None:
+    if aio:
+        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+        if isinstance(saver, AsyncSqliteSaver):
+            return SQLITE
+    else:
+        from langgraph.checkpoint.sqlite import SqliteSaver
+
+        if isinstance(saver, SqliteSaver):
+            return SQLITE
+    try:
+        if aio:
+            from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver as Pg
+        else:
+            from langgraph.checkpoint.postgres import PostgresSaver as Pg  # type: ignore[assignment]
+    except ImportError:  # pragma: no cover - the postgres extra is not installed
+        return None
+    return POSTGRES if isinstance(saver, Pg) else None
+
+
+def listing_for(saver: BaseCheckpointSaver[Any]) -> Listing | None:
+    """The SQL listing of a sync saver, or None (the inbox reads its threads one by one)."""
+    dialect = _dialect_of(saver, aio=False)
+    return None if dialect is None else Listing(saver, dialect)
+
+
+def alisting_for(saver: BaseCheckpointSaver[Any]) -> AsyncListing | None:
+    """The SQL listing of an async saver, or None."""
+    dialect = _dialect_of(saver, aio=True)
+    return None if dialect is None else AsyncListing(saver, dialect)
