@@ -535,14 +535,59 @@ class RawPage:
 
 
 def _exists(d: Dialect, filters: Filters, op: str, at: Position) -> Query:
+    inner, params = _in_order(filters, op, at, desc=op == "<")
+    sql = f"SELECT 1 FROM ({inner}) AS l {_JOIN_WRITE} WHERE {_PENDING} LIMIT 1"
+    return Query(d.sql(sql), (*params, _NEIGHBOURS))
+
+
+_NEIGHBOURS = 20
+"""Rows looked at beyond a page's edge to tell whether a neighbour page exists."""
+
+
+def _in_order(
+    filters: Filters, op: str | None, at: Position | None, *, desc: bool
+) -> tuple[str, list[Any]]:
+    """The listing rows in order from a position, through the index of the filter."""
     where, params = _where(filters)
-    where.append(f"{_KEY} {op} (?, ?, ?)")
-    params += [at.checkpoint_id, at.thread_id, at.interrupt_id]
+    if op is not None and at is not None:
+        where.append(f"{_KEY} {op} (?, ?, ?)")
+        params += [at.checkpoint_id, at.thread_id, at.interrupt_id]
+    order = ", ".join(f"l.{c}{' DESC' if desc else ''}" for c in _ORDER)
     sql = (
-        f"SELECT 1 FROM hitl_listing AS l {_JOIN_WRITE} "
-        f"WHERE {' AND '.join(where)} AND {_PENDING} LIMIT 1"
+        "SELECT l.checkpoint_id, l.thread_id, l.interrupt_id, l.task_id, l.idx "
+        f"FROM hitl_listing AS l{' WHERE ' + ' AND '.join(where) if where else ''} "
+        f"ORDER BY {order} LIMIT ?"
     )
-    return Query(d.sql(sql), tuple(params))
+    return sql, params
+
+
+_ORDER = ("checkpoint_id", "thread_id", "interrupt_id")
+
+
+def page_query(
+    d: Dialect,
+    filters: Filters,
+    *,
+    after: Position | None,
+    before: Position | None,
+    limit: int,
+) -> Query:
+    """The query of a page: `limit` listing rows in order, each re-checked against its write.
+
+    The rows are chosen in a subquery of their own, so that the engine walks the index of
+    the filter in order and stops at `limit`, whatever it estimates of the re-check; a
+    row the re-check refuses (answered since the last drain) comes back without a write.
+    """
+    op = "<" if before is not None else ">"
+    desc = before is not None
+    inner, params = _in_order(filters, op, before if desc else after, desc=desc)
+    order = ", ".join(f"l.{c}{' DESC' if desc else ''}" for c in _ORDER)
+    sql = (
+        "SELECT l.checkpoint_id, l.thread_id, l.interrupt_id, l.task_id, w.task_path, w.type, "
+        f"w.{{blob}} FROM ({inner}) AS l LEFT {_JOIN_WRITE} "
+        f"AND w.channel = '__interrupt__' AND {_PENDING} ORDER BY {order}"
+    )
+    return Query(d.sql(sql), (*params, limit))
 
 
 def page_plan(
@@ -556,19 +601,8 @@ def page_plan(
 ) -> Plan[RawPage]:
     """Read one page: at most `limit` pending interrupts after (or before) a position."""
     yield from drain_plan(d, saver)
-    where, params = _where(filters)
     at = before if before is not None else after
-    if at is not None:
-        where.append(f"{_KEY} {'<' if before is not None else '>'} (?, ?, ?)")
-        params += [at.checkpoint_id, at.thread_id, at.interrupt_id]
-    desc = " DESC" if before is not None else ""
-    order = ", ".join(f"l.{c}{desc}" for c in ("checkpoint_id", "thread_id", "interrupt_id"))
-    sql = (
-        "SELECT l.checkpoint_id, l.thread_id, l.interrupt_id, l.task_id, w.task_path, w.type, "
-        f"w.{{blob}} FROM hitl_listing AS l {_JOIN_WRITE} "
-        f"WHERE {' AND '.join([*where, _PENDING])} ORDER BY {order} LIMIT ?"
-    )
-    raw = yield Query(d.sql(sql), (*params, limit + 1))
+    raw = yield page_query(d, filters, after=after, before=before, limit=limit + 1)
     beyond = len(raw) > limit
     raw = raw[:limit]
     if before is not None:
@@ -577,13 +611,13 @@ def page_plan(
     decoder = _Decoder()
     with paused_gc():
         for checkpoint_id, thread_id, interrupt_id, task_id, task_path, kind, blob in raw:
-            value = decoder.loads(saver, str(kind), bytes(blob))
+            value = None if kind is None else decoder.loads(saver, str(kind), bytes(blob))
             found = next(
                 (i for i in value or () if isinstance(i, Interrupt) and i.id == interrupt_id),
                 None,
             )
             position = Position(str(checkpoint_id), str(thread_id), str(interrupt_id))
-            rows.append(Row(position, str(task_id), str(task_path), found))
+            rows.append(Row(position, str(task_id), str(task_path or ""), found))
     other = False
     if at is not None:
         edge = rows[0].position if before is None and rows else at
