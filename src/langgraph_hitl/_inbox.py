@@ -248,6 +248,7 @@ class Inbox(Generic[OutputT]):
         """The page's items; a request tied to no node of this graph is left to an exact read."""
         out: list[PendingInterrupt | Position] = []
         exact: dict[str, None] = {}
+        stamps: dict[str, tuple[datetime | None, str]] = {}
         with paused_gc():
             for row in raw.rows:
                 item, pos = row.interrupt, row.position
@@ -257,7 +258,13 @@ class Inbox(Generic[OutputT]):
                         exact[pos.thread_id] = None
                         out.append(pos)
                     continue
-                ids = raw.ids.get(pos.thread_id) or [item.id]
+                if pos.thread_id not in stamps:
+                    ids = raw.ids.get(pos.thread_id) or [item.id]
+                    stamps[pos.thread_id] = (
+                        checkpoint_time(pos.checkpoint_id),
+                        version_of(pos.checkpoint_id, ids),
+                    )
+                created, version = stamps[pos.thread_id]
                 out.append(
                     _pending(
                         item,
@@ -265,8 +272,8 @@ class Inbox(Generic[OutputT]):
                         path=(node,),
                         thread_id=pos.thread_id,
                         checkpoint_id=pos.checkpoint_id,
-                        created_at=checkpoint_time(pos.checkpoint_id),
-                        version=version_of(pos.checkpoint_id, ids),
+                        created_at=created,
+                        version=version,
                     )
                 )
         return out, list(exact)
@@ -348,19 +355,40 @@ class Inbox(Generic[OutputT]):
                 self._everything(thread_id), filters, after=start, before=end, limit=limit
             )
             return _page(filters, *found, at=start or end)
-        checkpointer: Any = self.graph.checkpointer
-        raw = sql.run(
-            page_plan(sql.dialect, checkpointer, filters, after=start, before=end, limit=limit)
-        )
+        raw = self._read(sql, filters, start, end, limit, neighbours=True)
         if end is not None and not raw.earlier and len(raw.rows) < limit:
-            return self.page(limit=limit, tool=tool, type=type, thread_id=thread_id)
+            raw = self._read(sql, filters, None, None, limit, neighbours=True)
+        return _page(filters, self._items(raw), raw.more, raw.earlier, at=start or end, raw=raw)
+
+    def _read(
+        self,
+        sql: Listing,
+        filters: Filters,
+        start: Position | None,
+        end: Position | None,
+        limit: int,
+        *,
+        neighbours: bool,
+    ) -> RawPage:
+        checkpointer: Any = self.graph.checkpointer
+        return sql.run(
+            page_plan(
+                sql.dialect,
+                checkpointer,
+                filters,
+                after=start,
+                before=end,
+                limit=limit,
+                neighbours=neighbours,
+            )
+        )
+
+    def _items(self, raw: RawPage) -> list[PendingInterrupt]:
         resolved, threads = self._resolve(raw)
         exact = {
             t: list(map(_stamped, pending_interrupts(self.graph, _config(t)))) for t in threads
         }
-        return _page(
-            filters, self._merge(resolved, exact), raw.more, raw.earlier, at=start or end, raw=raw
-        )
+        return self._merge(resolved, exact)
 
     async def apage(
         self,
@@ -382,19 +410,41 @@ class Inbox(Generic[OutputT]):
                 *page_of(items, filters, after=start, before=end, limit=limit),
                 at=start or end,
             )
-        checkpointer: Any = self.graph.checkpointer
-        raw = await sql.run(
-            page_plan(sql.dialect, checkpointer, filters, after=start, before=end, limit=limit)
-        )
+        raw = await self._aread(sql, filters, start, end, limit, neighbours=True)
         if end is not None and not raw.earlier and len(raw.rows) < limit:
-            return await self.apage(limit=limit, tool=tool, type=type, thread_id=thread_id)
+            raw = await self._aread(sql, filters, None, None, limit, neighbours=True)
+        items = await self._aitems(raw)
+        return _page(filters, items, raw.more, raw.earlier, at=start or end, raw=raw)
+
+    async def _aread(
+        self,
+        sql: AsyncListing,
+        filters: Filters,
+        start: Position | None,
+        end: Position | None,
+        limit: int,
+        *,
+        neighbours: bool,
+    ) -> RawPage:
+        checkpointer: Any = self.graph.checkpointer
+        return await sql.run(
+            page_plan(
+                sql.dialect,
+                checkpointer,
+                filters,
+                after=start,
+                before=end,
+                limit=limit,
+                neighbours=neighbours,
+            )
+        )
+
+    async def _aitems(self, raw: RawPage) -> list[PendingInterrupt]:
         resolved, threads = self._resolve(raw)
         exact = {}
         for t in threads:
             exact[t] = list(map(_stamped, await apending_interrupts(self.graph, _config(t))))
-        return _page(
-            filters, self._merge(resolved, exact), raw.more, raw.earlier, at=start or end, raw=raw
-        )
+        return self._merge(resolved, exact)
 
     def count(
         self, *, tool: str | None = None, type: str | None = None, thread_id: str | None = None
@@ -441,21 +491,19 @@ class Inbox(Generic[OutputT]):
             page_size: How many requests are read per query.
         """
         filters, start, _ = _bounds(page_size, after, None, tool, type, thread_id, name="page_size")
-        if self._sql() is None:
+        sql = self._sql()
+        if sql is None:
             everything = self._everything(thread_id)
             yield from page_of(
                 everything, filters, after=start, before=None, limit=len(everything)
             )[0]
             return
-        cursor = after
         while True:
-            page = self.page(
-                limit=page_size, after=cursor, tool=tool, type=type, thread_id=thread_id
-            )
-            yield from page.items
-            if page.next_cursor is None:
+            raw = self._read(sql, filters, start, None, page_size, neighbours=False)
+            yield from self._items(raw)
+            if not raw.more:
                 return
-            cursor = page.next_cursor
+            start = raw.rows[-1].position
 
     async def aiter_pending(
         self,
@@ -468,23 +516,21 @@ class Inbox(Generic[OutputT]):
     ) -> AsyncIterator[PendingInterrupt]:
         """Async twin of `iter_pending`."""
         filters, start, _ = _bounds(page_size, after, None, tool, type, thread_id, name="page_size")
-        if await self._asql() is None:
+        sql = await self._asql()
+        if sql is None:
             everything = await self._aeverything(thread_id)
             for item in page_of(
                 everything, filters, after=start, before=None, limit=len(everything)
             )[0]:
                 yield item
             return
-        cursor = after
         while True:
-            page = await self.apage(
-                limit=page_size, after=cursor, tool=tool, type=type, thread_id=thread_id
-            )
-            for item in page.items:
+            raw = await self._aread(sql, filters, start, None, page_size, neighbours=False)
+            for item in await self._aitems(raw):
                 yield item
-            if page.next_cursor is None:
+            if not raw.more:
                 return
-            cursor = page.next_cursor
+            start = raw.rows[-1].position
 
     def pending(
         self,

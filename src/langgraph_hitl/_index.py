@@ -62,13 +62,22 @@ _GREGORIAN_OFFSET = 0x01B21DD213814000  # 100-ns intervals from 1582-10-15 to 19
 
 def checkpoint_time(checkpoint_id: str) -> datetime | None:
     """When a checkpoint was made, read from its id (LangGraph's ids are UUIDv6)."""
-    try:
-        u = uuid.UUID(checkpoint_id)
-    except ValueError:
-        return None
-    if u.version != 6:
-        return None
-    n = u.int
+    if len(checkpoint_id) == 36 and checkpoint_id[8:24:5] == "----":
+        # The canonical form, read without building a UUID: a listing reads one per row.
+        try:
+            n = int(checkpoint_id.replace("-", ""), 16)
+        except ValueError:
+            return None
+        if checkpoint_id[14] != "6" or (n >> 62) & 0b11 != 0b10:
+            return None
+    else:
+        try:
+            u = uuid.UUID(checkpoint_id)
+        except ValueError:
+            return None
+        if u.version != 6:
+            return None
+        n = u.int
     ticks = ((n >> 96) << 28) | (((n >> 80) & 0xFFFF) << 12) | ((n >> 64) & 0x0FFF)
     return datetime.fromtimestamp((ticks - _GREGORIAN_OFFSET) / 1e7, tz=timezone.utc)
 

@@ -277,14 +277,12 @@ def _queue_table(dialect_id: str) -> str:
     )
 
 
-# The truth about one interrupt write `w`: what `pending_interrupts` would say.
-_PENDING = f"""EXISTS (
-    SELECT 1 FROM checkpoints AS c0
-    WHERE c0.thread_id = w.thread_id AND c0.checkpoint_ns = ''
-      AND c0.checkpoint_id = w.checkpoint_id)
-  AND NOT EXISTS (
-    SELECT 1 FROM checkpoints AS c
-    WHERE c.thread_id = w.thread_id AND c.checkpoint_ns = '' AND c.checkpoint_id > w.checkpoint_id)
+# The truth about one interrupt write `w`: what `pending_interrupts` would say. Its
+# checkpoint is the thread's latest (one backward probe of the primary key), and its task
+# wrote no output there.
+_PENDING = f"""w.checkpoint_id = (
+    SELECT max(c.checkpoint_id) FROM checkpoints AS c
+    WHERE c.thread_id = w.thread_id AND c.checkpoint_ns = '')
   AND NOT EXISTS (
     SELECT 1 FROM {{writes}} AS o
     WHERE o.thread_id = w.thread_id AND o.checkpoint_ns = '' AND o.checkpoint_id = w.checkpoint_id
@@ -598,8 +596,13 @@ def page_plan(
     after: Position | None,
     before: Position | None,
     limit: int,
+    neighbours: bool = True,
 ) -> Plan[RawPage]:
-    """Read one page: at most `limit` pending interrupts after (or before) a position."""
+    """Read one page: at most `limit` pending interrupts after (or before) a position.
+
+    With `neighbours` False, whether a page precedes (or follows) is not asked: a stream
+    going one way has no use for it.
+    """
     yield from drain_plan(d, saver)
     at = before if before is not None else after
     raw = yield page_query(d, filters, after=after, before=before, limit=limit + 1)
@@ -619,25 +622,31 @@ def page_plan(
             position = Position(str(checkpoint_id), str(thread_id), str(interrupt_id))
             rows.append(Row(position, str(task_id), str(task_path or ""), found))
     other = False
-    if at is not None:
+    if at is not None and neighbours:
         edge = rows[0].position if before is None and rows else at
         if before is not None:
             edge = rows[-1].position if rows else at
         got = yield _exists(d, filters, ">" if before is not None else "<", edge)
         other = bool(got)
+    # A thread's pending requests share its latest checkpoint, so they sit side by side in
+    # the listing: only the threads at the page's two edges may have some off the page.
     ids: dict[str, list[str]] = {}
-    threads = sorted({r.position.thread_id for r in rows})
-    if threads:
-        marks = ", ".join("?" for _ in threads)
+    for r in rows:
+        ids.setdefault(r.position.thread_id, []).append(r.position.interrupt_id)
+    edges = sorted({rows[0].position.thread_id, rows[-1].position.thread_id} if rows else ())
+    if edges:
+        marks = ", ".join("?" for _ in edges)
         found_ids = yield Query(
             d.sql(
                 f"SELECT l.thread_id, l.interrupt_id FROM hitl_listing AS l {_JOIN_WRITE} "
                 f"WHERE l.thread_id IN ({marks}) AND {_PENDING}"
             ),
-            tuple(threads),
+            tuple(edges),
         )
+        for thread_id in edges:
+            ids[thread_id] = []
         for thread_id, interrupt_id in found_ids:
-            ids.setdefault(str(thread_id), []).append(str(interrupt_id))
+            ids[str(thread_id)].append(str(interrupt_id))
     more, earlier = (other, beyond) if before is not None else (beyond, other)
     return RawPage(rows, more, earlier, ids)
 
