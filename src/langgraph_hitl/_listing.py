@@ -446,7 +446,9 @@ ORDER BY q.id LIMIT ?"""
 
 def drain_plan(d: Dialect, saver: BaseCheckpointSaver[Any]) -> Plan[int]:
     """Bring `hitl_listing` up to date with the queue; returns how many writes were read."""
-    probe = yield Query("SELECT id FROM hitl_listing_queue LIMIT 1")
+    # Through the key's index: a plain scan would first step over every row drained
+    # since the last vacuum.
+    probe = yield Query("SELECT id FROM hitl_listing_queue ORDER BY id LIMIT 1")
     done = 0
     while probe:
         yield BEGIN
