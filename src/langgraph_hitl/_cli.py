@@ -86,7 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     inbox = sub.add_parser("inbox", help="list pending human requests across threads")
     _graph_args(inbox)
-    inbox.add_argument("--limit", type=int, default=None, help="show at most N (oldest first)")
+    inbox.add_argument(
+        "--limit", type=int, default=None, help="show one page of at most N (oldest first)"
+    )
+    inbox.add_argument(
+        "--after", default=None, metavar="CURSOR", help="the page after this cursor (with --limit)"
+    )
     inbox.add_argument("--tool", default=None, help="only requests about this tool")
     inbox.add_argument("--type", default=None, help="only requests of this type")
     inbox.add_argument("--thread", default=None, metavar="ID", help="only this thread")

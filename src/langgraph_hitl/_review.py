@@ -347,10 +347,16 @@ class _Quit(Exception):
 def _walk(session: _Review, thread: str | None) -> None:
     console = session.console
     while True:
-        items = [i for i in session.inbox.pending(thread_id=thread) if i.id not in session.seen]
-        if not items:
-            return
-        for n, item in enumerate(items, 1):
+        # A page at a time: a million waiting requests are never all held, nor read up front.
+        total = session.inbox.count(thread_id=thread)
+        items = (
+            i
+            for i in session.inbox.iter_pending(thread_id=thread, page_size=50)
+            if i.id not in session.seen
+        )
+        n = 0
+        for item in items:
+            n += 1
             session.seen.add(item.id)
             now = clock.now()
             assert item.thread_id is not None
@@ -359,7 +365,7 @@ def _walk(session: _Review, thread: str | None) -> None:
                 session.taken += 1
                 console.say(f"(request {item.id} on {item.thread_id} was answered meanwhile)")
                 continue
-            session.show(item, n, len(items), now)
+            session.show(item, n, max(total, n), now)
             if item.expires_at is not None and item.expires_at <= now:
                 session.skipped += 1
                 console.say(
@@ -369,6 +375,8 @@ def _walk(session: _Review, thread: str | None) -> None:
                 continue
             session.review(item)
             console.say()
+        if n == 0:
+            return
 
 
 def review(

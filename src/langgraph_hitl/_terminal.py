@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from . import _clock as clock
 from ._checkpointers import open_checkpointer
+from ._errors import InvalidCursorError
 from ._graphref import GraphSpecError, load_graph
 from ._inbox import Inbox
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
     from langgraph.pregel import Pregel
 
+    from ._listing import Page
     from ._pending import PendingInterrupt
 
 __all__ = [
@@ -204,30 +206,48 @@ def _as_json(item: PendingInterrupt) -> str:
 
 
 def cmd_inbox(args: argparse.Namespace) -> int:
-    """`langgraph-hitl inbox GRAPH --db URL`: the pending requests, oldest first."""
+    """`langgraph-hitl inbox GRAPH --db URL [--limit N [--after CURSOR]]`: pending requests.
+
+    With `--limit`, one page, the total, and the cursor of the next page (read in SQL, so a
+    page costs the same at any size); without it, every request.
+    """
+    if args.limit is not None and args.limit < 1:
+        return fail(f"--limit must be a positive number, got {args.limit}.")
+    if args.after is not None and args.limit is None:
+        return fail("--after needs --limit: it names the page after a cursor.")
+    filters = {"tool": args.tool, "type": args.type, "thread_id": args.thread}
     progress = Progress("listing")
+    page: Page | None = None
     try:
         with open_graph(args) as graph:
-            items = Inbox(graph).pending(
-                tool=args.tool, type=args.type, thread_id=args.thread, on_progress=progress
-            )
-    except (GraphSpecError, ImportError) as exc:
+            inbox = Inbox(graph)
+            if args.limit is None:
+                items = inbox.pending(**filters, on_progress=progress)
+                total = len(items)
+            else:
+                page = inbox.page(limit=args.limit, after=args.after, **filters)
+                items, total = page.items, inbox.count(**filters)
+    except (GraphSpecError, ImportError, InvalidCursorError) as exc:
         return fail(str(exc))
     finally:
         progress.close()
-    shown = items if args.limit is None else items[: args.limit]
+    more = page.next_cursor if page is not None else None
     if args.json:
-        for item in shown:
+        for item in items:
             print(_as_json(item))
+        if more is not None:
+            print(f"next page: --after {more}", file=sys.stderr)
         return 0
     if not items:
-        print("No pending requests.")
+        print("No pending requests." if args.after is None else "No more pending requests.")
         return 0
     now = clock.now()
-    for line in _table(shown, now, shutil.get_terminal_size((120, 24)).columns):
+    for line in _table(items, now, shutil.get_terminal_size((120, 24)).columns):
         print(line)
-    total = f"{len(shown)} of {len(items)}" if len(shown) < len(items) else f"{len(items)}"
-    print(f"\n{total} pending request{'s' if len(items) != 1 else ''}, oldest first.")
+    shown = f"{len(items)} of {total}" if len(items) < total else f"{total}"
+    print(f"\n{shown} pending request{'s' if total != 1 else ''}, oldest first.")
+    if more is not None:
+        print(f"Next page: --limit {args.limit} --after {more}")
     return 0
 
 
