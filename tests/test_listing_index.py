@@ -267,3 +267,14 @@ def _explain(saver: Any, sql: str, params: tuple[Any, ...], *, pg: bool) -> str:
     conn, lock = sqlite_connection(saver)
     with lock:
         return "\n".join(str(r[-1]) for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+
+
+def test_a_dropped_listing_table_is_rebuilt(checkpointer: BaseCheckpointSaver[Any]) -> None:
+    graph = make_graph().compile(checkpointer=checkpointer)
+    threads = _mail(graph, "mh")
+    assert _agrees(Inbox(graph), graph, threads) == 2
+
+    _sql(checkpointer, ["DROP TABLE hitl_listing"])
+    threads += _mail(graph, "m")
+
+    assert _agrees(Inbox(graph), graph, threads) == 3

@@ -389,8 +389,8 @@ SQLITE = Dialect(
     queue_id="INTEGER PRIMARY KEY",
     lock=None,
     triggers=_SQLITE_TRIGGERS,
-    has_triggers="SELECT name FROM sqlite_master "
-    "WHERE type = 'trigger' AND name LIKE 'hitl_listing_v1_%'",
+    has_triggers="SELECT name FROM sqlite_master WHERE (type = 'trigger' AND name LIKE "
+    "'hitl_listing_v1_%') OR (type = 'table' AND name LIKE 'hitl_listing%')",
     trigger_names=_SQLITE_TRIGGER_NAMES,
 )
 # Advisory lock keys under this library's namespace (`_claims.PG_LOCK_NS`; `_index` uses 1, 2).
@@ -404,7 +404,8 @@ POSTGRES = Dialect(
     lock=f"SELECT pg_advisory_xact_lock({PG_LOCK_NS}, {_PG_DRAIN_KEY})",
     triggers=_PG_TRIGGERS,
     has_triggers="SELECT tgname FROM pg_trigger WHERE tgname LIKE 'hitl_listing_v1_%' "
-    "AND NOT tgisinternal",
+    "AND NOT tgisinternal UNION SELECT tablename FROM pg_tables "
+    "WHERE schemaname = current_schema() AND tablename LIKE 'hitl_listing%'",
     trigger_names=_PG_TRIGGER_NAMES,
 )
 
@@ -415,16 +416,18 @@ WHERE w.channel = '__interrupt__' AND w.checkpoint_ns = '' AND {_PENDING}"""
 
 def setup_plan(d: Dialect) -> Plan[None]:
     """Create the table, its queue and the triggers; when they were missing, fill the queue."""
+    # Triggers without their tables would make every checkpoint write fail: both or none.
+    wanted = {*d.trigger_names, "hitl_listing", "hitl_listing_queue"}
     found = yield Query(d.has_triggers)
-    if {str(r[0]) for r in found} >= set(d.trigger_names):
+    if {str(r[0]) for r in found} >= wanted:
         return
     yield BEGIN
     if d is POSTGRES:
         yield Query(f"SELECT pg_advisory_xact_lock({PG_LOCK_NS}, {_PG_SETUP_KEY})")
-        found = yield Query(d.has_triggers)
-        if {str(r[0]) for r in found} >= set(d.trigger_names):
-            yield COMMIT
-            return
+    found = yield Query(d.has_triggers)  # another process may have done it meanwhile
+    if {str(r[0]) for r in found} >= wanted:
+        yield COMMIT
+        return
     for sql in (*_TABLES, _queue_table(d.queue_id), *d.triggers):
         yield Query(sql)
     # Triggers and backfill in one transaction: no change between them goes unseen.
