@@ -45,6 +45,7 @@ from langgraph_hitl._checkpointers import open_checkpointer
 from langgraph_hitl._compat import postgres_cursor, sqlite_connection
 from langgraph_hitl._inbox import Inbox
 from langgraph_hitl._index import _Decoder, paused_gc
+from langgraph_hitl._listing import POSTGRES, SQLITE, Filters, page_query
 from langgraph_hitl.testing import ScriptedChatModel, ai_tool_calls
 
 if TYPE_CHECKING:
@@ -221,6 +222,34 @@ def _thread_ids(saver: BaseCheckpointSaver[Any]) -> list[str]:
         return [r["thread_id"] for r in cur.fetchall()]
 
 
+def _plans(saver: BaseCheckpointSaver[Any]) -> str:
+    """Which index each page query walks, and whether any plan scans the writes table."""
+    pg = type(saver).__name__ != "SqliteSaver"
+    dialect = POSTGRES if pg else SQLITE
+    found = []
+    for filters in (Filters(), Filters(tool="wire_money"), Filters(type="tool_approval")):
+        query = page_query(dialect, filters, after=None, before=None, limit=51)
+        if pg:
+            with postgres_cursor(saver)() as cur:
+                cur.execute(f"EXPLAIN {query.sql}", query.params)
+                plan = "\n".join(str(next(iter(r.values()))) for r in cur.fetchall())
+            scans = "Seq Scan on checkpoint_writes" in plan
+        else:
+            conn, lock = sqlite_connection(saver)
+            with lock:
+                rows = conn.execute(f"EXPLAIN QUERY PLAN {query.sql}", query.params)
+                plan = "\n".join(str(r[-1]) for r in rows)
+            scans = "SCAN w" in plan or "SCAN o" in plan
+        index = next((i for i in _INDEXES if i in plan), "NO INDEX")
+        found.append(f"{index}{' + SCAN OF WRITES' if scans else ''}")
+    return ", ".join(found) + " (no scan of the writes table)" * all(
+        "WRITES" not in f for f in found
+    )
+
+
+_INDEXES = ("hitl_listing_order", "hitl_listing_tool", "hitl_listing_kind")
+
+
 def _median(fn: Callable[[], object], runs: int) -> float:
     samples = []
     for _ in range(runs):
@@ -286,6 +315,7 @@ def _bench(backend: str, url: str, sizes: list[int]) -> list[dict[str, Any]]:
             r["peak"] = _peak(inbox)
             r["previous"] = _median(lambda: _previous(saver, None), 1 if size > SMALLEST else 3)
             r["previous_tool"] = _median(lambda: _previous(saver, "wire_money"), 1)
+            r["plans"] = _plans(saver)
             naive, threads = _naive(graph, NAIVE_SAMPLE)
             r["naive"] = naive / NAIVE_SAMPLE * threads
             print(
@@ -300,6 +330,7 @@ def _bench(backend: str, url: str, sizes: list[int]) -> list[dict[str, Any]]:
                 f"    count()               {r['count'] * 1000:8.2f} ms\n"
                 f"    streamed listing      {r['rate']:8,.0f} requests/s,"
                 f" peak {r['peak'] / 1e6:.1f} MB traced\n"
+                f"    query plans           {r['plans']}\n"
                 f"    naive scan            {r['naive']:8.0f} s"
                 f"   (extrapolated from {NAIVE_SAMPLE:,} of {threads:,} threads)",
                 flush=True,
