@@ -43,9 +43,10 @@ from langchain_core.tools import tool
 from langgraph_hitl import Approve, approval_tool, build_hitl_graph, pending_interrupts, resume
 from langgraph_hitl._checkpointers import open_checkpointer
 from langgraph_hitl._compat import postgres_cursor, sqlite_connection
+from langgraph_hitl._cursor import Filters
 from langgraph_hitl._inbox import Inbox
 from langgraph_hitl._index import _Decoder, paused_gc
-from langgraph_hitl._listing import POSTGRES, SQLITE, Filters, page_query
+from langgraph_hitl._listing import POSTGRES, SQLITE, page_query
 from langgraph_hitl.testing import ScriptedChatModel, ai_tool_calls
 
 if TYPE_CHECKING:

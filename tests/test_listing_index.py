@@ -22,8 +22,9 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from langgraph_hitl import Approve, approval_tool, open_checkpointer, pending_interrupts
 from langgraph_hitl._compat import postgres_cursor, sqlite_connection
+from langgraph_hitl._cursor import Filters, Position
 from langgraph_hitl._inbox import Inbox
-from langgraph_hitl._listing import POSTGRES, Filters, Position, page_query
+from langgraph_hitl._listing import POSTGRES, page_query
 from langgraph_hitl.testing import ScriptedChatModel, ai_tool_calls
 
 if TYPE_CHECKING:

@@ -30,6 +30,16 @@ from langgraph.checkpoint.memory import InMemorySaver
 from . import _clock as clock
 from ._claims import Heartbeat, arenew_forever
 from ._compat import PULL_TASK_PREFIX, interrupt_id_of, memory_storage
+from ._cursor import (
+    Filters,
+    Page,
+    Position,
+    decode_cursor,
+    encode_cursor,
+    keeps,
+    page_of,
+    position_of,
+)
 from ._errors import (
     NoPendingInterruptError,
     RequestExpiredError,
@@ -45,25 +55,8 @@ from ._index import (
     checkpoint_time,
     paused_gc,
 )
-from ._listing import (
-    AsyncListing,
-    Filters,
-    Listing,
-    Page,
-    Position,
-    RawPage,
-    Row,
-    alisting_for,
-    count_plan,
-    decode_cursor,
-    encode_cursor,
-    keeps,
-    listing_for,
-    page_of,
-    page_plan,
-    position_of,
-    setup_plan,
-)
+from ._listing import RawPage, Row, count_plan, page_plan, setup_plan
+from ._listing_db import AsyncListing, Listing, alisting_for, listing_for
 from ._pending import (
     PendingInterrupt,
     Wait,

@@ -21,179 +21,44 @@ a row can never list what is not pending there.
 
 Sync and async share everything but the I/O: each operation is a plan, a generator that
 yields SQL and receives rows (`Query`, `Many`, `BEGIN`, `COMMIT`); a small driver per
-database runs it (h11's "sans-I/O").
+database runs it (`_listing_db`; h11's "sans-I/O").
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from langgraph.types import Interrupt
 
 from ._claims import PG_LOCK_NS
-from ._compat import (
-    ERROR,
-    ERROR_SOURCE_NODE,
-    INTERRUPT,
-    RESUME,
-    postgres_cursor,
-    sqlite_connection,
-)
-from ._errors import InvalidCursorError
+from ._compat import ERROR, ERROR_SOURCE_NODE, INTERRUPT, RESUME
+from ._cursor import Filters, Position, kind_of, tool_of
 from ._index import _Decoder, paused_gc
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
-    from ._pending import PendingInterrupt
-
 __all__ = [
-    "AsyncListing",
-    "Filters",
-    "Listing",
-    "Page",
-    "Position",
+    "POSTGRES",
+    "SQLITE",
+    "Dialect",
+    "Many",
+    "Op",
+    "Plan",
+    "Query",
     "RawPage",
     "Row",
-    "alisting_for",
-    "decode_cursor",
-    "encode_cursor",
-    "keeps",
-    "listing_for",
-    "page_of",
-    "position_of",
+    "Tx",
+    "count_plan",
+    "drain_plan",
+    "page_plan",
+    "page_query",
+    "setup_plan",
 ]
 
 T = TypeVar("T")
-
-
-# -- what a listing is about -------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Filters:
-    """The filters of one listing; a cursor is valid only for the filters it was made for."""
-
-    tool: str | None = None
-    type: str | None = None
-    thread_id: str | None = None
-
-    def describe(self) -> str:
-        return f"tool={self.tool!r}, type={self.type!r}, thread_id={self.thread_id!r}"
-
-
-@dataclass(frozen=True, order=True, slots=True)
-class Position:
-    """Where a request sits in the listing: oldest checkpoint first, then thread, then id."""
-
-    checkpoint_id: str
-    thread_id: str
-    interrupt_id: str
-
-
-def position_of(item: PendingInterrupt) -> Position:
-    """The position of a listed request."""
-    return Position(item.checkpoint_id or "", item.thread_id or "", item.id)
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Page:
-    """One page of the inbox, oldest first, with the cursors of its neighbours."""
-
-    items: list[PendingInterrupt]
-    """The requests of this page, oldest first."""
-    next_cursor: str | None
-    """Pass as `after=` for the next page; None when nothing comes after this page."""
-    prev_cursor: str | None
-    """Pass as `before=` for the previous page; None when nothing comes before it."""
-
-
-_CURSOR_PREFIX = "c1."
-
-
-def encode_cursor(position: Position, filters: Filters) -> str:
-    """An opaque cursor: the position and the filters it belongs to, base64url JSON."""
-    fields = [position.checkpoint_id, position.thread_id, position.interrupt_id]
-    raw = json.dumps([*fields, filters.tool, filters.type, filters.thread_id])
-    text = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-    return _CURSOR_PREFIX + text
-
-
-def decode_cursor(cursor: object, filters: Filters) -> Position:
-    """The position a cursor names, checked against the listing's filters.
-
-    Raises:
-        InvalidCursorError: Not a cursor of this library, or made for other filters.
-    """
-    accepted = (
-        "a `Page.next_cursor` or `Page.prev_cursor` of an inbox listing with the same "
-        f"filters ({filters.describe()})"
-    )
-    if not isinstance(cursor, str) or not cursor.startswith(_CURSOR_PREFIX):
-        raise InvalidCursorError(f"Cursor {cursor!r} is not an inbox cursor; pass {accepted}.")
-    body = cursor[len(_CURSOR_PREFIX) :]
-    try:
-        fields = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        fields = None
-    if (
-        not isinstance(fields, list)
-        or len(fields) != 6
-        or not all(isinstance(f, str) for f in fields[:3])
-        or not all(f is None or isinstance(f, str) for f in fields[3:])
-    ):
-        raise InvalidCursorError(f"Cursor {cursor!r} is malformed; pass {accepted}.")
-    made_for = Filters(fields[3], fields[4], fields[5])
-    if made_for != filters:
-        raise InvalidCursorError(
-            f"Cursor {cursor!r} was made for the listing with {made_for.describe()}, not "
-            f"for this one; pass {accepted}."
-        )
-    return Position(fields[0], fields[1], fields[2])
-
-
-def _tool_of(value: object) -> str | None:
-    name = value.get("name") if isinstance(value, Mapping) else None
-    return name if isinstance(name, str) else None
-
-
-def _kind_of(value: object) -> str | None:
-    kind = value.get("type") if isinstance(value, Mapping) else None
-    return kind if isinstance(kind, str) else None
-
-
-def keeps(item: PendingInterrupt, filters: Filters) -> bool:
-    return (
-        (filters.type is None or item.type == filters.type)
-        and (filters.thread_id is None or item.thread_id == filters.thread_id)
-        and (filters.tool is None or _tool_of(item.value) == filters.tool)
-    )
-
-
-def page_of(
-    items: Sequence[PendingInterrupt],
-    filters: Filters,
-    *,
-    after: Position | None,
-    before: Position | None,
-    limit: int,
-) -> tuple[list[PendingInterrupt], bool, bool]:
-    """A page of a listing read in full (checkpointers without SQL): items, more, earlier."""
-    kept = sorted((i for i in items if keeps(i, filters)), key=position_of)
-    if before is not None:
-        earlier = [i for i in kept if position_of(i) < before]
-        if len(earlier) >= limit:  # else the first page, as the SQL listing gives
-            chosen = earlier[-limit:]
-            return chosen, len(earlier) < len(kept), len(earlier) > len(chosen)
-        after = None
-    later_ = [i for i in kept if after is None or position_of(i) > after]
-    return later_[:limit], len(later_) > limit, len(later_) < len(kept)
 
 
 # -- plans: SQL in, rows out -------------------------------------------------------------
@@ -472,7 +337,7 @@ def drain_plan(d: Dialect, saver: BaseCheckpointSaver[Any]) -> Plan[int]:
                     continue
                 value = decoder.loads(saver, str(kind), bytes(blob))
                 rows += [
-                    (*key[:2], i.id, *key[2:], _tool_of(i.value), _kind_of(i.value))
+                    (*key[:2], i.id, *key[2:], tool_of(i.value), kind_of(i.value))
                     for i in value or ()
                     if isinstance(i, Interrupt)
                 ]
@@ -665,186 +530,3 @@ def count_plan(d: Dialect, saver: BaseCheckpointSaver[Any], filters: Filters) ->
     )
     got = yield Query(d.sql(sql), tuple(params))
     return int(got[0][0])
-
-
-# -- drivers -----------------------------------------------------------------------------
-
-
-def _run(plan: Plan[T], do: Any) -> T:
-    try:
-        op = next(plan)
-        while True:
-            op = plan.send(do(op))
-    except StopIteration as stop:
-        result: T = stop.value
-        return result
-
-
-async def _arun(plan: Plan[T], do: Any) -> T:
-    try:
-        op = next(plan)
-        while True:
-            op = plan.send(await do(op))
-    except StopIteration as stop:
-        result: T = stop.value
-        return result
-
-
-class Listing:
-    """The listing of a `SqliteSaver` or `PostgresSaver`, run on its own connection."""
-
-    def __init__(self, saver: BaseCheckpointSaver[Any], dialect: Dialect) -> None:
-        self.saver = saver
-        self.dialect = dialect
-
-    @contextmanager
-    def _session(self) -> Iterator[Any]:
-        if self.dialect is SQLITE:
-            conn, lock = sqlite_connection(self.saver)
-            with lock:
-                state = {"tx": False}
-
-                def do(op: Op) -> list[tuple[Any, ...]]:
-                    if isinstance(op, Tx):
-                        if op.op == "begin":
-                            if conn.in_transaction:
-                                conn.commit()
-                            conn.execute("BEGIN IMMEDIATE")
-                        else:
-                            conn.commit()
-                        state["tx"] = op.op == "begin"
-                        return []
-                    if isinstance(op, Many):
-                        conn.executemany(op.sql, op.params)
-                        return []
-                    return [tuple(r) for r in conn.execute(op.sql, op.params).fetchall()]
-
-                try:
-                    yield do
-                finally:
-                    if state["tx"]:
-                        conn.rollback()
-            return
-        with postgres_cursor(self.saver)() as cur:
-            in_tx = {"tx": False}
-
-            def pg(op: Op) -> list[tuple[Any, ...]]:
-                if isinstance(op, Tx):
-                    cur.execute("BEGIN" if op.op == "begin" else "COMMIT")
-                    in_tx["tx"] = op.op == "begin"
-                    return []
-                if isinstance(op, Many):
-                    cur.executemany(op.sql, op.params)
-                    return []
-                cur.execute(op.sql, op.params or None)
-                if cur.description is None:
-                    return []
-                return [tuple(r.values()) for r in cur.fetchall()]
-
-            try:
-                yield pg
-            finally:
-                if in_tx["tx"]:
-                    cur.execute("ROLLBACK")
-
-    def run(self, plan: Plan[T]) -> T:
-        """Run a plan on the saver's connection."""
-        with self._session() as do:
-            return _run(plan, do)
-
-
-class AsyncListing:
-    """The listing of an `AsyncSqliteSaver` or `AsyncPostgresSaver`."""
-
-    def __init__(self, saver: BaseCheckpointSaver[Any], dialect: Dialect) -> None:
-        self.saver = saver
-        self.dialect = dialect
-
-    @asynccontextmanager
-    async def _session(self) -> AsyncIterator[Any]:
-        if self.dialect is SQLITE:
-            conn, lock = sqlite_connection(self.saver)
-            async with lock:
-                state = {"tx": False}
-
-                async def do(op: Op) -> list[tuple[Any, ...]]:
-                    if isinstance(op, Tx):
-                        if op.op == "begin":
-                            if conn.in_transaction:
-                                await conn.commit()
-                            await conn.execute("BEGIN IMMEDIATE")
-                        else:
-                            await conn.commit()
-                        state["tx"] = op.op == "begin"
-                        return []
-                    if isinstance(op, Many):
-                        await conn.executemany(op.sql, op.params)
-                        return []
-                    async with conn.execute(op.sql, op.params) as cur:
-                        return [tuple(r) for r in await cur.fetchall()]
-
-                try:
-                    yield do
-                finally:
-                    if state["tx"]:
-                        await conn.rollback()
-            return
-        async with postgres_cursor(self.saver)() as cur:
-            in_tx = {"tx": False}
-
-            async def pg(op: Op) -> list[tuple[Any, ...]]:
-                if isinstance(op, Tx):
-                    await cur.execute("BEGIN" if op.op == "begin" else "COMMIT")
-                    in_tx["tx"] = op.op == "begin"
-                    return []
-                if isinstance(op, Many):
-                    await cur.executemany(op.sql, op.params)
-                    return []
-                await cur.execute(op.sql, op.params or None)
-                if cur.description is None:
-                    return []
-                return [tuple(r.values()) for r in await cur.fetchall()]
-
-            try:
-                yield pg
-            finally:
-                if in_tx["tx"]:
-                    await cur.execute("ROLLBACK")
-
-    async def run(self, plan: Plan[T]) -> T:
-        """Run a plan on the saver's connection."""
-        async with self._session() as do:
-            return await _arun(plan, do)
-
-
-def _dialect_of(saver: BaseCheckpointSaver[Any], *, aio: bool) -> Dialect | None:
-    if aio:
-        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-
-        if isinstance(saver, AsyncSqliteSaver):
-            return SQLITE
-    else:
-        from langgraph.checkpoint.sqlite import SqliteSaver
-
-        if isinstance(saver, SqliteSaver):
-            return SQLITE
-    try:
-        if aio:
-            from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver as Pg
-        else:
-            from langgraph.checkpoint.postgres import PostgresSaver as Pg  # type: ignore[assignment]
-    except ImportError:  # pragma: no cover - the postgres extra is not installed
-        return None
-    return POSTGRES if isinstance(saver, Pg) else None
-
-
-def listing_for(saver: BaseCheckpointSaver[Any]) -> Listing | None:
-    """The SQL listing of a sync saver, or None (the inbox reads its threads one by one)."""
-    dialect = _dialect_of(saver, aio=False)
-    return None if dialect is None else Listing(saver, dialect)
-
-
-def alisting_for(saver: BaseCheckpointSaver[Any]) -> AsyncListing | None:
-    """The SQL listing of an async saver, or None."""
-    dialect = _dialect_of(saver, aio=True)
-    return None if dialect is None else AsyncListing(saver, dialect)

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from langgraph.pregel import Pregel
 
-    from ._listing import Page
+    from ._cursor import Page
     from ._pending import PendingInterrupt
 
 __all__ = [
