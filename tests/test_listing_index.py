@@ -249,6 +249,28 @@ def test_pages_walk_an_index_and_never_scan_the_writes_table(sql_saver: Any) -> 
             assert "SCAN o" not in plan, plan
 
 
+def test_a_drain_joins_only_its_batch(sql_saver: Any) -> None:
+    """The batch is cut before the join: else each batch costs as much as the whole queue."""
+    from langgraph_hitl._listing import _DRAIN, SQLITE
+
+    graph = make_graph().compile(checkpointer=sql_saver)
+    Inbox(graph).count()  # the tables and triggers
+    _mail(graph, "mh")
+    _grow(sql_saver, 300)  # queued by the triggers, not drained yet
+    pg = type(sql_saver).__name__ == "PostgresSaver"
+    dialect = POSTGRES if pg else SQLITE
+
+    plan = _explain(sql_saver, dialect.sql(_DRAIN), (10,), pg=pg).splitlines()
+
+    if pg:
+        assert not plan[0].lstrip().startswith(("Limit", "Sort")), plan
+        assert any("Limit" in line for line in plan[1:]), plan
+    else:
+        # The batch is a co-routine of its own, read before any join (the sort left
+        # orders the batch's own rows).
+        assert any("CO-ROUTINE q" in line or "MATERIALIZE q" in line for line in plan), plan
+
+
 def _analyze(saver: Any) -> None:
     if type(saver).__name__ == "PostgresSaver":
         with postgres_cursor(saver)() as cur:
