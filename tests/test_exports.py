@@ -61,6 +61,7 @@ PUBLIC = {
         "resume_command",
         # Across threads
         "Inbox",
+        "Page",
         "ProgressCallback",
         "RemoteInbox",
         "TIMEOUT_REVIEWER",
@@ -76,6 +77,7 @@ PUBLIC = {
         "HITLError",
         "InvalidChannelError",
         "InvalidHistoryError",
+        "InvalidCursorError",
         "InvalidResumeError",
         "NoPendingInterruptError",
         "ParallelToolCallsError",

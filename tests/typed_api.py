@@ -6,6 +6,7 @@ type-check: when it starts to, mypy reports the ignore as unused and this file f
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -30,10 +31,12 @@ from langgraph_hitl import (
     HITLState,
     HumanAssistanceRequest,
     HumanReply,
+    Inbox,
     InboxActionRequest,
     InboxConfig,
     NewInputPolicy,
     OnReply,
+    Page,
     ParallelToolCallsError,
     ParallelToolCallsPolicy,
     PendingInterrupt,
@@ -194,3 +197,22 @@ inbox_request: HumanAssistanceRequest = {
 }
 bad_action: InboxActionRequest = {"args": {}}  # type: ignore[typeddict-item]
 strict_model = ScriptedChatModel(responses=[], strict_history=True)
+
+
+# --- the inbox, a page at a time ----------------------------------------------------------
+def _inbox_pages(inbox: Inbox[HITLState]) -> None:
+    page = inbox.page(limit=50, tool="send_email")
+    assert_type(page, Page)
+    assert_type(page.items, list[PendingInterrupt])
+    assert_type(page.next_cursor, str | None)
+    assert_type(inbox.pending(limit=50, after=page.next_cursor), list[PendingInterrupt])
+    assert_type(inbox.count(type="tool_approval"), int)
+    assert_type(inbox.iter_pending(page_size=100), Iterator[PendingInterrupt])
+    inbox.page(after=3)  # type: ignore[arg-type]
+    inbox.page(50)  # type: ignore[call-arg]
+
+
+async def _ainbox_pages(inbox: Inbox[HITLState]) -> None:
+    assert_type(await inbox.apage(before="c1.x"), Page)
+    assert_type(await inbox.acount(), int)
+    assert_type(inbox.aiter_pending(), AsyncIterator[PendingInterrupt])

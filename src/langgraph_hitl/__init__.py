@@ -35,6 +35,7 @@ from ._errors import (
     FieldError,
     HITLError,
     InvalidChannelError,
+    InvalidCursorError,
     InvalidHistoryError,
     InvalidResumeError,
     NoPendingInterruptError,
@@ -60,7 +61,7 @@ from ._human import (
     OnReply,
     human_assistance_tool,
 )
-from ._inbox import Inbox, ProgressCallback
+from ._inbox import Inbox, Page, ProgressCallback
 from ._pending import PendingInterrupt, apending_interrupts, pending_interrupts
 from ._remote import RemoteInbox
 from ._resume import aresume, aresume_command, resume, resume_command
@@ -113,6 +114,7 @@ __all__ = [
     "resume_command",
     # Across threads: the inbox, deadlines, durable checkpointers
     "Inbox",
+    "Page",
     "ProgressCallback",
     "RemoteInbox",
     "TIMEOUT_REVIEWER",
@@ -128,6 +130,7 @@ __all__ = [
     "HITLError",
     "InvalidChannelError",
     "InvalidHistoryError",
+    "InvalidCursorError",
     "InvalidResumeError",
     "NoPendingInterruptError",
     "ParallelToolCallsError",

@@ -26,6 +26,7 @@ from ._errors import (
     DatabaseUnavailableError,
     DatabaseURLError,
     HITLError,
+    InvalidCursorError,
     ReviewersConfigError,
     ServerError,
 )
@@ -95,7 +96,15 @@ def _inbox(args: argparse.Namespace) -> int:
 def _add_inbox(sub: argparse._SubParsersAction[_Parser]) -> None:
     inbox = sub.add_parser("inbox", help="list pending human requests across threads")
     _graph_args(inbox, remote=True)
-    inbox.add_argument("--limit", type=int, default=None, help="show at most N (oldest first)")
+    inbox.add_argument(
+        "--limit",
+        type=_positive(int, "a whole number"),
+        default=None,
+        help="show one page of at most N (oldest first)",
+    )
+    inbox.add_argument(
+        "--after", default=None, metavar="CURSOR", help="the page after this cursor (with --limit)"
+    )
     inbox.add_argument("--tool", default=None, help="only requests about this tool")
     inbox.add_argument("--type", default=None, help="only requests of this type")
     inbox.add_argument("--thread", default=None, metavar="ID", help="only this thread")
@@ -335,6 +344,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         DatabaseURLError,
         GraphSpecError,
         ImportError,
+        InvalidCursorError,
         ReviewersConfigError,
         ServerError,
         UsageError,

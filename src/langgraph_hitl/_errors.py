@@ -20,6 +20,7 @@ HITLError                         base of every error this library raises
 ├── DeliveryError                 (RuntimeError) a notification the receiver did not accept
 ├── ServerError                   (RuntimeError) a LangGraph Server unreachable, or refusing
 │   └── RunFailedError                           the server's run with an answer failed
+├── InvalidCursorError            (ValueError)   an inbox cursor that is malformed or foreign
 ├── ScriptExhaustedError          (RuntimeError) testing kit: the scripted model ran out
 ├── InvalidHistoryError           (ValueError)   testing kit: a history providers refuse
 ├── SwallowedInterruptError       (RuntimeError) testing kit: user code caught an interrupt
@@ -52,6 +53,7 @@ __all__ = [
     "HITLError",
     "InvalidChannelError",
     "InvalidHistoryError",
+    "InvalidCursorError",
     "InvalidResumeError",
     "NoPendingInterruptError",
     "ParallelToolCallsError",
@@ -216,6 +218,10 @@ class RunFailedError(ServerError):
         """The server's id of the run that failed."""
         self.status: str = status
         """The run's final status on the server (e.g. `"error"`, `"timeout"`)."""
+
+
+class InvalidCursorError(HITLError, ValueError):
+    """An inbox cursor that is not one, or that was made for a listing with other filters."""
 
 
 class ScriptExhaustedError(HITLError, RuntimeError):

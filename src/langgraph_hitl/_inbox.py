@@ -6,26 +6,39 @@ so two reviewers or processes answering one request cannot both act), with the i
 lease; `Inbox.expire` answers every overdue request with the `on_timeout` answer its tool
 published.
 
-On SQLite and PostgreSQL the listing is one query over the checkpointer's tables
-(`_index`). Each interrupt found there is tied back to the node that raised it by its id,
-which LangGraph derives from the task's namespace (`node:task_id`); an interrupt that
-matches no node (raised inside a subgraph, or by a functional-API task) sends its thread
-down the exact path, `pending_interrupts`, which reads that one thread's state. Other
-checkpointers take the exact path for every thread.
+On SQLite and PostgreSQL the listing reads pages by keyset, filters applied in SQL
+through indexes (`_listing`): `page` gives a page and the cursors of its neighbours,
+`count` the total, `iter_pending` streams the lot. Each interrupt found there is tied
+back to the node that raised it by its id, which LangGraph derives from the task's
+namespace (`node:task_id`); an interrupt that matches no node (raised inside a subgraph,
+or by a functional-API task) sends its thread down the exact path, `pending_interrupts`,
+which reads that one thread's state. Other checkpointers take the exact path for every
+thread.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
-from xxhash import xxh3_128_hexdigest
+from langgraph.checkpoint.memory import InMemorySaver
 
 from . import _clock as clock
 from ._answer import answer_plan, arun, run
+from ._compat import PULL_TASK_PREFIX, interrupt_id_of, memory_storage
+from ._cursor import (
+    Filters,
+    Page,
+    Position,
+    decode_cursor,
+    encode_cursor,
+    keeps,
+    page_of,
+    position_of,
+)
 from ._errors import (
     NoPendingInterruptError,
     ResumeConflictError,
@@ -36,12 +49,13 @@ from ._errors import (
 from ._index import (
     AsyncBackend,
     Backend,
-    PendingRow,
     async_backend_for,
     backend_for,
     checkpoint_time,
     paused_gc,
 )
+from ._listing import RawPage, Row, count_plan, page_plan, setup_plan
+from ._listing_db import AsyncListing, Listing, alisting_for, listing_for
 from ._pending import (
     PendingInterrupt,
     _pending,
@@ -62,15 +76,15 @@ if TYPE_CHECKING:
     from ._remote import RemoteInbox
     from .notify import Channel, SweepOptions, SweepResult
 
-__all__ = ["Inbox", "ProgressCallback", "checkpoint_time"]
+__all__ = ["Inbox", "Page", "ProgressCallback", "checkpoint_time"]
 
 OutputT = TypeVar("OutputT", bound="StateLike")
 
 ProgressCallback = Callable[[int, int], None]
 """Called as `(done, total)` while a long listing or sweep runs."""
 
-_PROGRESS_EVERY = 500
-"""Rows decoded between two progress calls of a listing."""
+_PAGE_SIZE = 500
+"""Requests read per query when a whole listing is read (and between progress calls)."""
 _MAX_ANSWERED = 32
 """How many earlier answers of one task are tried when matching an interrupt id to a node."""
 
@@ -79,28 +93,52 @@ def _config(thread_id: str) -> RunnableConfig:
     return {"configurable": {"thread_id": thread_id}}
 
 
-def _interrupt_id(namespace: str, answered: int) -> str:
-    # LangGraph's `types._interrupt_id`: the task's namespace, plus how many answers the
-    # task already had when it asked (absent for the first question).
-    return xxh3_128_hexdigest((f"{namespace}|{answered}" if answered else namespace).encode())
+def _bounds(
+    limit: int,
+    after: str | None,
+    before: str | None,
+    tool: str | None,
+    type: str | None,
+    thread_id: str | None,
+    *,
+    name: str = "limit",
+) -> tuple[Filters, Position | None, Position | None]:
+    """The filters and the decoded cursors of one listing call, checked."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValueError(f"{name} must be a positive int, got {limit!r}.")
+    if after is not None and before is not None:
+        raise ValueError(
+            f"Pass either after= or before=, not both (got after={after!r}, before={before!r})."
+        )
+    filters = Filters(tool, type, thread_id)
+    start = None if after is None else decode_cursor(after, filters)
+    end = None if before is None else decode_cursor(before, filters)
+    return filters, start, end
 
 
-def _keep(
-    item: PendingInterrupt, *, tool: str | None, type: str | None, thread_id: str | None
-) -> bool:
-    if type is not None and item.type != type:
-        return False
-    if thread_id is not None and item.thread_id != thread_id:
-        return False
-    if tool is not None:
-        name = item.value.get("name") if isinstance(item.value, Mapping) else None
-        return name == tool
-    return True
+def _page(
+    filters: Filters,
+    items: list[PendingInterrupt],
+    more: bool,
+    earlier: bool,
+    *,
+    at: Position | None,
+    raw: RawPage | None = None,
+) -> Page:
+    # The edges are the rows read, so a row dropped as answered meanwhile moves no cursor.
+    positions = [r.position for r in raw.rows] if raw is not None else list(map(position_of, items))
+    last = positions[-1] if positions else at
+    first = positions[0] if positions else at
+    return Page(
+        items=items,
+        next_cursor=encode_cursor(last, filters) if more and last is not None else None,
+        prev_cursor=encode_cursor(first, filters) if earlier and first is not None else None,
+    )
 
 
-def _sorted(items: Iterable[PendingInterrupt]) -> list[PendingInterrupt]:
-    floor = datetime.min.replace(tzinfo=timezone.utc)
-    return sorted(items, key=lambda p: (p.created_at or floor, p.thread_id or "", p.id))
+def _report(on_progress: ProgressCallback | None, done: int, total: int) -> None:
+    if on_progress is not None:
+        on_progress(done, total)
 
 
 def _expired(item: PendingInterrupt, now: datetime) -> bool:
@@ -150,6 +188,10 @@ class Inbox(Generic[OutputT]):
         self._backend: Backend = backend_for(saver)
         self._abackend: AsyncBackend = async_backend_for(saver)
         self._nodes = tuple(graph.nodes)
+        self._listing: Listing | None = listing_for(saver)
+        self._alisting: AsyncListing | None = alisting_for(saver)
+        self._listing_ready = False
+        self._alisting_ready = False
         self._ready = False
         self._aready = False
         self._alock = asyncio.Lock()
@@ -187,91 +229,327 @@ class Inbox(Generic[OutputT]):
 
     # -- listing -------------------------------------------------------------------------
 
-    def _node_of(self, row: PendingRow, item: Interrupt) -> str | None:
+    def _sql(self) -> Listing | None:
+        if self._listing is not None and not self._listing_ready:
+            self._setup()
+            self._listing.run(setup_plan(self._listing.dialect))
+            self._listing_ready = True
+        return self._listing
+
+    async def _asql(self) -> AsyncListing | None:
+        if self._alisting is not None and not self._alisting_ready:
+            await self._asetup()
+            await self._alisting.run(setup_plan(self._alisting.dialect))
+            self._alisting_ready = True
+        return self._alisting
+
+    def _node_of(self, row: Row, item: Interrupt) -> str | None:
         """The node whose task raised `item` itself, or None (raised deeper, e.g. a subgraph)."""
         parts = [p.strip() for p in row.task_path.split(",")]
-        if len(parts) == 2 and parts[0] == "~__pregel_pull":
+        if len(parts) == 2 and parts[0] == PULL_TASK_PREFIX:
             # A node this graph lacks: the thread is another graph's (read it the exact way).
             names: tuple[str, ...] = (parts[1],) if parts[1] in self._nodes else ()
         else:
             names = self._nodes
         for answered in range(_MAX_ANSWERED):
             for name in names:
-                if _interrupt_id(f"{name}:{row.task_id}", answered) == item.id:
+                if interrupt_id_of(f"{name}:{row.task_id}", answered) == item.id:
                     return name
         return None
 
-    def _from_rows(
-        self, rows: Sequence[PendingRow], on_progress: ProgressCallback | None
-    ) -> tuple[list[PendingInterrupt], list[str]]:
-        """The items the rows tell in full, and the threads to read the exact way."""
-        with paused_gc():
-            return self._read_rows(rows, on_progress)
-
-    def _read_rows(
-        self, rows: Sequence[PendingRow], on_progress: ProgressCallback | None
-    ) -> tuple[list[PendingInterrupt], list[str]]:
-        found: dict[str, list[tuple[PendingRow, str, Interrupt]]] = {}
+    def _resolve(self, raw: RawPage) -> tuple[list[PendingInterrupt | Position], list[str]]:
+        """The page's items; a request tied to no node of this graph is left to an exact read."""
+        out: list[PendingInterrupt | Position] = []
         exact: dict[str, None] = {}
-        for n, row in enumerate(rows, 1):
-            if row.thread_id not in exact:
-                for item in row.interrupts:
-                    node = self._node_of(row, item)
-                    if node is None:
-                        exact[row.thread_id] = None
-                        break
-                    found.setdefault(row.thread_id, []).append((row, node, item))
-            if on_progress is not None and (n % _PROGRESS_EVERY == 0 or n == len(rows)):
-                on_progress(n, len(rows))
-        items: list[PendingInterrupt] = []
-        for thread_id, entries in found.items():
-            if thread_id in exact:
-                continue
-            ids: dict[str, None] = {}
-            for _, _, item in entries:
-                ids[item.id] = None
-            checkpoint_id = entries[0][0].checkpoint_id
-            version = version_of(checkpoint_id, list(ids))
-            created = checkpoint_time(checkpoint_id)
-            seen: set[str] = set()
-            for row, node, item in entries:
-                if item.id in seen:
+        stamps: dict[str, tuple[datetime | None, str]] = {}
+        with paused_gc():
+            for row in raw.rows:
+                item, pos = row.interrupt, row.position
+                node = None if item is None else self._node_of(row, item)
+                if item is None or node is None:
+                    if item is not None:
+                        exact[pos.thread_id] = None
+                        out.append(pos)
                     continue
-                seen.add(item.id)
-                items.append(
+                if pos.thread_id not in stamps:
+                    ids = raw.ids.get(pos.thread_id) or [item.id]
+                    stamps[pos.thread_id] = (
+                        checkpoint_time(pos.checkpoint_id),
+                        version_of(pos.checkpoint_id, ids),
+                    )
+                created, version = stamps[pos.thread_id]
+                out.append(
                     _pending(
                         item,
                         node=node,
                         path=(node,),
-                        thread_id=thread_id,
-                        checkpoint_id=row.checkpoint_id,
+                        thread_id=pos.thread_id,
+                        checkpoint_id=pos.checkpoint_id,
                         created_at=created,
                         version=version,
                     )
                 )
-        return items, list(exact)
+        return out, list(exact)
+
+    @staticmethod
+    def _merge(
+        resolved: list[PendingInterrupt | Position], exact: dict[str, list[PendingInterrupt]]
+    ) -> list[PendingInterrupt]:
+        by_id = {(p.thread_id, p.id): p for items in exact.values() for p in items}
+        out = []
+        for entry in resolved:
+            if isinstance(entry, Position):
+                found = by_id.get((entry.thread_id, entry.interrupt_id))
+                if found is None:
+                    continue  # answered since the row was read
+                entry = found
+            out.append(entry)
+        return out
+
+    def _everything(self, thread_id: str | None) -> list[PendingInterrupt]:
+        """Every pending request read thread by thread (checkpointers without SQL)."""
+        threads = [thread_id] if thread_id is not None else self._threads()
+        return [_stamped(p) for t in threads for p in pending_interrupts(self.graph, _config(t))]
+
+    async def _aeverything(self, thread_id: str | None) -> list[PendingInterrupt]:
+        threads = [thread_id] if thread_id is not None else await self._athreads()
+        items: list[PendingInterrupt] = []
+        for t in threads:
+            items.extend(map(_stamped, await apending_interrupts(self.graph, _config(t))))
+        return items
 
     def _threads(self) -> list[str]:
         saver: Any = self.graph.checkpointer
-        storage = getattr(saver, "storage", None)
-        if isinstance(storage, dict):  # InMemorySaver keeps a dict per thread
-            return [str(t) for t in storage]
+        if isinstance(saver, InMemorySaver):
+            return [str(t) for t in memory_storage(saver)]
         return list(
             dict.fromkeys(str(c.config["configurable"]["thread_id"]) for c in saver.list(None))
         )
 
     async def _athreads(self) -> list[str]:
         saver: Any = self.graph.checkpointer
-        storage = getattr(saver, "storage", None)
-        if isinstance(storage, dict):
-            return [str(t) for t in storage]
+        if isinstance(saver, InMemorySaver):
+            return [str(t) for t in memory_storage(saver)]
         seen = [str(c.config["configurable"]["thread_id"]) async for c in saver.alist(None)]
         return list(dict.fromkeys(seen))
+
+    def page(
+        self,
+        *,
+        limit: int = 50,
+        after: str | None = None,
+        before: str | None = None,
+        tool: str | None = None,
+        type: str | None = None,
+        thread_id: str | None = None,
+    ) -> Page:
+        """One page of pending requests, oldest first, with the cursors of its neighbours.
+
+        On SQLite and PostgreSQL the filters and the page are applied in SQL through
+        indexes, so a page costs the same at 100 requests and at a million. Cursors stay
+        valid while requests are added and answered: a page never repeats or skips a
+        request that stays pending.
+
+        Args:
+            limit: At most this many requests (at least 1).
+            after: A cursor (`Page.next_cursor`): the page that follows it.
+            before: A cursor (`Page.prev_cursor`): the page that precedes it.
+            tool: Only requests about this tool (`value["name"]`).
+            type: Only requests of this kind (`"tool_approval"`, `"human_assistance"`, ...).
+            thread_id: Only this thread.
+
+        Raises:
+            InvalidCursorError: A cursor that is malformed, or made for other filters.
+        """
+        filters, start, end = _bounds(limit, after, before, tool, type, thread_id)
+        sql = self._sql()
+        if sql is None:
+            found = page_of(
+                self._everything(thread_id), filters, after=start, before=end, limit=limit
+            )
+            return _page(filters, *found, at=start or end)
+        raw = self._read(sql, filters, start, end, limit, neighbours=True)
+        if end is not None and not raw.earlier and len(raw.rows) < limit:
+            raw = self._read(sql, filters, None, None, limit, neighbours=True)
+        return _page(filters, self._items(raw), raw.more, raw.earlier, at=start or end, raw=raw)
+
+    def _read(
+        self,
+        sql: Listing,
+        filters: Filters,
+        start: Position | None,
+        end: Position | None,
+        limit: int,
+        *,
+        neighbours: bool,
+    ) -> RawPage:
+        checkpointer: Any = self.graph.checkpointer
+        return sql.run(
+            page_plan(
+                sql.dialect,
+                checkpointer,
+                filters,
+                after=start,
+                before=end,
+                limit=limit,
+                neighbours=neighbours,
+            )
+        )
+
+    def _items(self, raw: RawPage) -> list[PendingInterrupt]:
+        resolved, threads = self._resolve(raw)
+        exact = {
+            t: list(map(_stamped, pending_interrupts(self.graph, _config(t)))) for t in threads
+        }
+        return self._merge(resolved, exact)
+
+    async def apage(
+        self,
+        *,
+        limit: int = 50,
+        after: str | None = None,
+        before: str | None = None,
+        tool: str | None = None,
+        type: str | None = None,
+        thread_id: str | None = None,
+    ) -> Page:
+        """Async twin of `page`."""
+        filters, start, end = _bounds(limit, after, before, tool, type, thread_id)
+        sql = await self._asql()
+        if sql is None:
+            items = await self._aeverything(thread_id)
+            return _page(
+                filters,
+                *page_of(items, filters, after=start, before=end, limit=limit),
+                at=start or end,
+            )
+        raw = await self._aread(sql, filters, start, end, limit, neighbours=True)
+        if end is not None and not raw.earlier and len(raw.rows) < limit:
+            raw = await self._aread(sql, filters, None, None, limit, neighbours=True)
+        items = await self._aitems(raw)
+        return _page(filters, items, raw.more, raw.earlier, at=start or end, raw=raw)
+
+    async def _aread(
+        self,
+        sql: AsyncListing,
+        filters: Filters,
+        start: Position | None,
+        end: Position | None,
+        limit: int,
+        *,
+        neighbours: bool,
+    ) -> RawPage:
+        checkpointer: Any = self.graph.checkpointer
+        return await sql.run(
+            page_plan(
+                sql.dialect,
+                checkpointer,
+                filters,
+                after=start,
+                before=end,
+                limit=limit,
+                neighbours=neighbours,
+            )
+        )
+
+    async def _aitems(self, raw: RawPage) -> list[PendingInterrupt]:
+        resolved, threads = self._resolve(raw)
+        exact = {}
+        for t in threads:
+            exact[t] = list(map(_stamped, await apending_interrupts(self.graph, _config(t))))
+        return self._merge(resolved, exact)
+
+    def count(
+        self, *, tool: str | None = None, type: str | None = None, thread_id: str | None = None
+    ) -> int:
+        """How many requests are pending, with the same filters as `page` and `pending`."""
+        filters = Filters(tool, type, thread_id)
+        sql = self._sql()
+        if sql is None:
+            return sum(1 for i in self._everything(thread_id) if keeps(i, filters))
+        checkpointer: Any = self.graph.checkpointer
+        return sql.run(count_plan(sql.dialect, checkpointer, filters))
+
+    async def acount(
+        self, *, tool: str | None = None, type: str | None = None, thread_id: str | None = None
+    ) -> int:
+        """Async twin of `count`."""
+        filters = Filters(tool, type, thread_id)
+        sql = await self._asql()
+        if sql is None:
+            return sum(1 for i in await self._aeverything(thread_id) if keeps(i, filters))
+        checkpointer: Any = self.graph.checkpointer
+        return await sql.run(count_plan(sql.dialect, checkpointer, filters))
+
+    def iter_pending(
+        self,
+        *,
+        after: str | None = None,
+        tool: str | None = None,
+        type: str | None = None,
+        thread_id: str | None = None,
+        page_size: int = _PAGE_SIZE,
+    ) -> Iterator[PendingInterrupt]:
+        """Every pending request, oldest first, read a page at a time.
+
+        Memory stays bounded by `page_size` on SQLite and PostgreSQL, whatever the number
+        of requests. A request added while the iteration runs is included when it comes
+        after the page being read; one answered meanwhile is not, unless already yielded.
+
+        Args:
+            after: A cursor to start after (`Page.next_cursor`).
+            tool: Only requests about this tool.
+            type: Only requests of this kind.
+            thread_id: Only this thread.
+            page_size: How many requests are read per query.
+        """
+        filters, start, _ = _bounds(page_size, after, None, tool, type, thread_id, name="page_size")
+        sql = self._sql()
+        if sql is None:
+            everything = self._everything(thread_id)
+            yield from page_of(
+                everything, filters, after=start, before=None, limit=len(everything)
+            )[0]
+            return
+        while True:
+            raw = self._read(sql, filters, start, None, page_size, neighbours=False)
+            yield from self._items(raw)
+            if not raw.more:
+                return
+            start = raw.rows[-1].position
+
+    async def aiter_pending(
+        self,
+        *,
+        after: str | None = None,
+        tool: str | None = None,
+        type: str | None = None,
+        thread_id: str | None = None,
+        page_size: int = _PAGE_SIZE,
+    ) -> AsyncIterator[PendingInterrupt]:
+        """Async twin of `iter_pending`."""
+        filters, start, _ = _bounds(page_size, after, None, tool, type, thread_id, name="page_size")
+        sql = await self._asql()
+        if sql is None:
+            everything = await self._aeverything(thread_id)
+            for item in page_of(
+                everything, filters, after=start, before=None, limit=len(everything)
+            )[0]:
+                yield item
+            return
+        while True:
+            raw = await self._aread(sql, filters, start, None, page_size, neighbours=False)
+            for item in await self._aitems(raw):
+                yield item
+            if not raw.more:
+                return
+            start = raw.rows[-1].position
 
     def pending(
         self,
         *,
         limit: int | None = None,
+        after: str | None = None,
         tool: str | None = None,
         type: str | None = None,
         thread_id: str | None = None,
@@ -280,50 +558,75 @@ class Inbox(Generic[OutputT]):
         """List pending requests across all threads, oldest first.
 
         Each item is what `pending_interrupts` gives for its thread, with `created_at`
-        read from the id of the checkpoint the request was raised at.
+        read from the id of the checkpoint the request was raised at. With `limit`, this
+        is one page (`page` also gives the cursor of the next one); without it, every
+        request, read a page at a time (`iter_pending` streams them instead).
 
         Args:
-            limit: At most this many (the oldest).
+            limit: At most this many (the oldest after `after`).
+            after: A cursor (`Page.next_cursor`) to list after.
             tool: Only requests about this tool (`value["name"]`).
             type: Only requests of this kind (`"tool_approval"`, `"human_assistance"`, ...).
             thread_id: Only this thread.
-            on_progress: Called as `(done, total)` while rows or threads are read.
+            on_progress: Called as `(done, total)` while requests are read.
+
+        Raises:
+            InvalidCursorError: A cursor that is malformed, or made for other filters.
         """
-        if self._backend.lists_pending:
-            self._setup()
-            items, threads = self._from_rows(self._backend.pending_rows(thread_id), on_progress)
-        else:
-            items, threads = [], [thread_id] if thread_id is not None else self._threads()
-        for n, tid in enumerate(threads, 1):
-            items.extend(map(_stamped, pending_interrupts(self.graph, _config(tid))))
-            if on_progress is not None:
-                on_progress(n, len(threads))
-        kept = _sorted(i for i in items if _keep(i, tool=tool, type=type, thread_id=thread_id))
-        return kept if limit is None else kept[:limit]
+        if limit is not None:
+            _bounds(limit or 1, after, None, tool, type, thread_id)
+            items = (
+                []
+                if limit == 0
+                else self.page(
+                    limit=limit, after=after, tool=tool, type=type, thread_id=thread_id
+                ).items
+            )
+            _report(on_progress, len(items), len(items))
+            return items
+        total = self.count(tool=tool, type=type, thread_id=thread_id) if on_progress else 0
+        items = []
+        for item in self.iter_pending(after=after, tool=tool, type=type, thread_id=thread_id):
+            items.append(item)
+            if len(items) % _PAGE_SIZE == 0:
+                _report(on_progress, len(items), max(total, len(items)))
+        _report(on_progress, len(items), len(items))
+        return items
 
     async def apending(
         self,
         *,
         limit: int | None = None,
+        after: str | None = None,
         tool: str | None = None,
         type: str | None = None,
         thread_id: str | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> list[PendingInterrupt]:
         """Async twin of `pending`."""
-        if self._abackend.lists_pending:
-            await self._asetup()
-            rows = await self._abackend.pending_rows(thread_id)
-            items, threads = self._from_rows(rows, on_progress)
-        else:
-            items = []
-            threads = [thread_id] if thread_id is not None else await self._athreads()
-        for n, tid in enumerate(threads, 1):
-            items.extend(map(_stamped, await apending_interrupts(self.graph, _config(tid))))
-            if on_progress is not None:
-                on_progress(n, len(threads))
-        kept = _sorted(i for i in items if _keep(i, tool=tool, type=type, thread_id=thread_id))
-        return kept if limit is None else kept[:limit]
+        if limit is not None:
+            _bounds(limit or 1, after, None, tool, type, thread_id)
+            items = (
+                []
+                if limit == 0
+                else (
+                    await self.apage(
+                        limit=limit, after=after, tool=tool, type=type, thread_id=thread_id
+                    )
+                ).items
+            )
+            _report(on_progress, len(items), len(items))
+            return items
+        total = await self.acount(tool=tool, type=type, thread_id=thread_id) if on_progress else 0
+        items = []
+        async for item in self.aiter_pending(
+            after=after, tool=tool, type=type, thread_id=thread_id
+        ):
+            items.append(item)
+            if len(items) % _PAGE_SIZE == 0:
+                _report(on_progress, len(items), max(total, len(items)))
+        _report(on_progress, len(items), len(items))
+        return items
 
     # -- answering -----------------------------------------------------------------------
 

@@ -1,16 +1,16 @@
-"""Where the inbox reads the checkpointer's own tables: one query for every pending request.
+"""Where the inbox meets the checkpointer's own tables: the interrupt index and claims.
 
-Listing. A task that paused saves an `__interrupt__` write at the checkpoint its step
-started from; a task that finished saves at least one output write beside it (LangGraph's
-rule, `langgraph.pregel._task_status`). So what waits on a thread is every interrupt write
-at the thread's latest top-level checkpoint whose task has no output write. One query
-finds them for all threads, through a partial index on interrupt writes: its cost grows
-with the interrupt writes kept (pending ones, plus one row per interrupt ever answered),
-never with all checkpoints. Tables and columns are those of `SqliteSaver` (`writes`,
-`checkpoints`) and `PostgresSaver` (`checkpoint_writes`, `checkpoints`), both with
-`task_path` (langgraph-checkpoint-sqlite/-postgres 3.x).
+What is pending. A task that paused saves an `__interrupt__` write at the checkpoint its
+step started from; a task that finished saves at least one output write beside it
+(LangGraph's rule, `langgraph.pregel._task_status`). So what waits on a thread is every
+interrupt write at the thread's latest top-level checkpoint whose task has no output
+write. The listing (`_listing`) reads that truth through a partial index on interrupt
+writes created here, and decodes interrupt writes with `_Decoder`. Tables and columns
+are those of `SqliteSaver` (`writes`, `checkpoints`) and `PostgresSaver`
+(`checkpoint_writes`, `checkpoints`), both with `task_path`
+(langgraph-checkpoint-sqlite/-postgres 3.x).
 
-A backend per checkpointer kind lists (`pending_rows`) and claims (`_claims`, in the same
+A backend per checkpointer kind sets this up and claims (`_claims`, in the same
 database). Checkpointers this module does not know list nothing here (the inbox reads
 their threads one by one) and get claims that hold per saver instance, in this process.
 There is one backend per saver instance (`backend_for`, `async_backend_for`), so every
@@ -25,7 +25,6 @@ import threading
 import uuid
 import weakref
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -46,9 +45,9 @@ from ._claims import (
     process_claims,
     sqlite_file,
 )
+from ._compat import EXT_CONSTRUCTOR_KW_ARGS, postgres_cursor, sqlite_connection
 
 if TYPE_CHECKING:
-    import sqlite3
     from collections.abc import Callable, Iterator, Sequence
 
     from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -56,7 +55,6 @@ if TYPE_CHECKING:
 __all__ = [
     "AsyncBackend",
     "Backend",
-    "PendingRow",
     "async_backend_for",
     "backend_for",
     "checkpoint_time",
@@ -68,50 +66,24 @@ _GREGORIAN_OFFSET = 0x01B21DD213814000  # 100-ns intervals from 1582-10-15 to 19
 
 def checkpoint_time(checkpoint_id: str) -> datetime | None:
     """When a checkpoint was made, read from its id (LangGraph's ids are UUIDv6)."""
-    try:
-        u = uuid.UUID(checkpoint_id)
-    except ValueError:
-        return None
-    if u.version != 6:
-        return None
-    n = u.int
+    if len(checkpoint_id) == 36 and checkpoint_id[8:24:5] == "----":
+        # The canonical form, read without building a UUID: a listing reads one per row.
+        try:
+            n = int(checkpoint_id.replace("-", ""), 16)
+        except ValueError:
+            return None
+        if checkpoint_id[14] != "6" or (n >> 62) & 0b11 != 0b10:
+            return None
+    else:
+        try:
+            u = uuid.UUID(checkpoint_id)
+        except ValueError:
+            return None
+        if u.version != 6:
+            return None
+        n = u.int
     ticks = ((n >> 96) << 28) | (((n >> 80) & 0xFFFF) << 12) | ((n >> 64) & 0x0FFF)
     return datetime.fromtimestamp((ticks - _GREGORIAN_OFFSET) / 1e7, tz=timezone.utc)
-
-
-@dataclass(frozen=True, slots=True)
-class PendingRow:
-    """One pending interrupt write, as stored."""
-
-    thread_id: str
-    checkpoint_id: str
-    task_id: str
-    task_path: str
-    interrupts: tuple[Interrupt, ...]
-
-
-# Writes that say what happened to a task rather than what it produced
-# (`langgraph.pregel._task_status.CONTROL_WRITES`): any other write means it finished.
-_CONTROL = "('__interrupt__', '__resume__', '__error__', '__error_source_node__')"
-
-_PENDING_SQL = """
-SELECT w.thread_id, w.checkpoint_id, w.task_id, w.task_path, w.type, w.{blob}
-FROM {writes} AS w
-WHERE w.channel = '__interrupt__' AND w.checkpoint_ns = ''{only_thread}
-  AND NOT EXISTS (
-    SELECT 1 FROM checkpoints AS c
-    WHERE c.thread_id = w.thread_id AND c.checkpoint_ns = '' AND c.checkpoint_id > w.checkpoint_id)
-  AND NOT EXISTS (
-    SELECT 1 FROM {writes} AS o
-    WHERE o.thread_id = w.thread_id AND o.checkpoint_ns = '' AND o.checkpoint_id = w.checkpoint_id
-      AND o.task_id = w.task_id AND o.channel NOT IN {control})
-ORDER BY w.checkpoint_id, w.thread_id, w.task_id
-"""
-
-
-def _pending_sql(*, writes: str, blob: str, placeholder: str, thread: bool) -> str:
-    only = f" AND w.thread_id = {placeholder}" if thread else ""
-    return _PENDING_SQL.format(writes=writes, blob=blob, only_thread=only, control=_CONTROL)
 
 
 _SQLITE_INDEX = (
@@ -134,7 +106,7 @@ class _NotPlain(Exception):
     """A value the fast decoder leaves to the checkpointer's serializer."""
 
 
-_EXT_KW_ARGS = 2  # LangGraph's EXT_CONSTRUCTOR_KW_ARGS: (module, name, {field: value})
+_EXT_KW_ARGS = EXT_CONSTRUCTOR_KW_ARGS  # (module, name, {field: value})
 _SCHEMA_KEY = b"\xafresponse_schema"  # msgpack fixstr of the Interrupt field, last one
 _NIL = b"\xc0"
 
@@ -214,38 +186,11 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _decode(saver: BaseCheckpointSaver[Any], raw: Sequence[Sequence[Any]]) -> list[PendingRow]:
-    with paused_gc():
-        return _decode_rows(saver, raw)
-
-
-def _decode_rows(saver: BaseCheckpointSaver[Any], raw: Sequence[Sequence[Any]]) -> list[PendingRow]:
-    rows = []
-    decoder = _Decoder()
-    for thread_id, checkpoint_id, task_id, task_path, kind, blob in raw:
-        value = decoder.loads(saver, str(kind), bytes(blob))
-        items = tuple(i for i in value if isinstance(i, Interrupt)) if value else ()
-        rows.append(
-            PendingRow(str(thread_id), str(checkpoint_id), str(task_id), str(task_path), items)
-        )
-    return rows
-
-
-def _pg_rows(fetched: Sequence[Any]) -> list[tuple[Any, ...]]:
-    return [
-        (r["thread_id"], r["checkpoint_id"], r["task_id"], r["task_path"], r["type"], r["blob"])
-        for r in fetched
-    ]
-
-
 # -- sync backends -----------------------------------------------------------------------
 
 
 class Backend:
     """What the inbox needs from a checkpointer it cannot query: in-process claims."""
-
-    lists_pending = False
-    """Whether `pending_rows` can list pending interrupts of all threads in one query."""
 
     def __init__(self, saver: BaseCheckpointSaver[Any]) -> None:
         self.saver = saver
@@ -266,20 +211,13 @@ class Backend:
                 self.claims.setup()
                 self._claims_ready = True
 
-    def pending_rows(self, thread_id: str | None = None) -> list[PendingRow]:
-        """The pending interrupt writes of every thread (or one), oldest first."""
-        raise NotImplementedError
-
 
 class SqliteBackend(Backend):
     """`SqliteSaver`: one query on its tables; claims in the same SQLite file."""
 
-    lists_pending = True
-
     def __init__(self, saver: BaseCheckpointSaver[Any]) -> None:
         super().__init__(saver)
-        self.conn: sqlite3.Connection = saver.conn  # type: ignore[attr-defined]
-        self.lock: threading.Lock = saver.lock  # type: ignore[attr-defined]
+        self.conn, self.lock = sqlite_connection(saver)
         with self.lock:
             path = sqlite_file(self.conn.execute("PRAGMA database_list").fetchall())
         if path is not None:  # an in-memory database lives in this process only
@@ -292,26 +230,16 @@ class SqliteBackend(Backend):
             self.conn.commit()
         self.setup_claims()
 
-    def pending_rows(self, thread_id: str | None = None) -> list[PendingRow]:
-        sql = _pending_sql(
-            writes="writes", blob="value", placeholder="?", thread=thread_id is not None
-        )
-        with self.lock:
-            raw = self.conn.execute(sql, () if thread_id is None else (thread_id,)).fetchall()
-        return _decode(self.saver, raw)
-
 
 class PostgresBackend(Backend):
     """`PostgresSaver`: one query on its tables; claims in the same database."""
-
-    lists_pending = True
 
     def __init__(self, saver: BaseCheckpointSaver[Any]) -> None:
         super().__init__(saver)
         self.claims = PostgresClaims(self._cursor)
 
     def _cursor(self) -> Any:
-        return self.saver._cursor()  # type: ignore[attr-defined]
+        return postgres_cursor(self.saver)()
 
     def setup(self) -> None:
         self.saver.setup()  # type: ignore[attr-defined]
@@ -329,15 +257,6 @@ class PostgresBackend(Backend):
                 cur.execute(_PG_INDEX)
             finally:
                 cur.execute("SELECT pg_advisory_unlock(%s, %s)", (PG_LOCK_NS, _PG_INDEX_KEY))
-
-    def pending_rows(self, thread_id: str | None = None) -> list[PendingRow]:
-        sql = _pending_sql(
-            writes="checkpoint_writes", blob="blob", placeholder="%s", thread=thread_id is not None
-        )
-        with self._cursor() as cur:
-            cur.execute(sql, () if thread_id is None else (thread_id,))
-            raw = _pg_rows(cur.fetchall())
-        return _decode(self.saver, raw)
 
 
 _BACKENDS: weakref.WeakKeyDictionary[Any, Backend] = weakref.WeakKeyDictionary()
@@ -383,8 +302,6 @@ class AsyncBackend:
     async answers on one saver collide as they must.
     """
 
-    lists_pending = False
-
     def __init__(self, saver: BaseCheckpointSaver[Any]) -> None:
         self.saver = saver
         sync = backend_for(saver).claims
@@ -412,19 +329,13 @@ class AsyncBackend:
     async def _setup_claims(self) -> None:
         await self.claims.setup()
 
-    async def pending_rows(self, thread_id: str | None = None) -> list[PendingRow]:
-        """The pending interrupt writes of every thread (or one), oldest first."""
-        raise NotImplementedError
-
 
 class AsyncSqliteBackend(AsyncBackend):
     """`AsyncSqliteSaver` (aiosqlite): claims on short-lived sync connections in a thread."""
 
-    lists_pending = True
-
     async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        conn: Any = self.saver.conn  # type: ignore[attr-defined]
-        async with self.saver.lock:  # type: ignore[attr-defined]
+        conn, lock = sqlite_connection(self.saver)
+        async with lock:
             async with conn.execute(sql, params) as cur:
                 rows = list(await cur.fetchall())
             await conn.commit()
@@ -442,25 +353,16 @@ class AsyncSqliteBackend(AsyncBackend):
             self.claims = Threaded(SqliteClaims(path))
         await self.claims.setup()
 
-    async def pending_rows(self, thread_id: str | None = None) -> list[PendingRow]:
-        sql = _pending_sql(
-            writes="writes", blob="value", placeholder="?", thread=thread_id is not None
-        )
-        raw = await self._fetch(sql, () if thread_id is None else (thread_id,))
-        return _decode(self.saver, raw)
-
 
 class AsyncPostgresBackend(AsyncBackend):
     """`AsyncPostgresSaver`: as `PostgresBackend`, with async cursors."""
-
-    lists_pending = True
 
     def __init__(self, saver: BaseCheckpointSaver[Any]) -> None:
         super().__init__(saver)
         self.claims = AsyncPostgresClaims(self._cursor)
 
     def _cursor(self) -> Any:
-        return self.saver._cursor()  # type: ignore[attr-defined]
+        return postgres_cursor(self.saver)()
 
     async def setup(self) -> None:
         await self.saver.setup()  # type: ignore[attr-defined]
@@ -479,15 +381,6 @@ class AsyncPostgresBackend(AsyncBackend):
                 await cur.execute(_PG_INDEX)
             finally:
                 await cur.execute("SELECT pg_advisory_unlock(%s, %s)", (PG_LOCK_NS, _PG_INDEX_KEY))
-
-    async def pending_rows(self, thread_id: str | None = None) -> list[PendingRow]:
-        sql = _pending_sql(
-            writes="checkpoint_writes", blob="blob", placeholder="%s", thread=thread_id is not None
-        )
-        async with self._cursor() as cur:
-            await cur.execute(sql, () if thread_id is None else (thread_id,))
-            raw = _pg_rows(await cur.fetchall())
-        return _decode(self.saver, raw)
 
 
 def async_backend_for(saver: BaseCheckpointSaver[Any]) -> AsyncBackend:

@@ -26,16 +26,16 @@ from ._errors import (
     ResumeFailedError,
     UnknownInterruptError,
 )
+from ._inbox import Inbox
 from ._jsontext import loads as strict_json
 from ._terminal import age_of, compact, expiry_of, fields_of, hidden, open_inbox
 from ._validation import schema_key, validate_answer
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
     from datetime import datetime
 
-    from ._inbox import Inbox
     from ._pending import PendingInterrupt
     from ._remote import RemoteInbox
 
@@ -356,13 +356,25 @@ class _Quit(Exception):
     """The reviewer asked to stop."""
 
 
+def _listing(
+    inbox: Inbox[Any] | RemoteInbox, thread: str | None
+) -> tuple[int, Iterator[PendingInterrupt]]:
+    """How many wait, and the requests in pages (a deployment's: its server's listing)."""
+    if isinstance(inbox, Inbox):
+        return inbox.count(thread_id=thread), inbox.iter_pending(thread_id=thread, page_size=50)
+    items = inbox.pending(thread_id=thread)
+    return len(items), iter(items)
+
+
 def _walk(session: _Review, thread: str | None) -> None:
     console = session.console
     while True:
-        items = [i for i in session.inbox.pending(thread_id=thread) if i.id not in session.seen]
-        if not items:
-            return
-        for n, item in enumerate(items, 1):
+        # A page at a time: a million waiting requests are never all held, nor read up front.
+        total, listing = _listing(session.inbox, thread)
+        items = (i for i in listing if i.id not in session.seen)
+        n = 0
+        for item in items:
+            n += 1
             session.seen.add(item.id)
             now = clock.now()
             assert item.thread_id is not None
@@ -371,7 +383,7 @@ def _walk(session: _Review, thread: str | None) -> None:
                 session.taken += 1
                 console.say(f"(request {item.id} on {item.thread_id} was answered meanwhile)")
                 continue
-            session.show(item, n, len(items), now)
+            session.show(item, n, max(total, n), now)
             if item.expires_at is not None and item.expires_at <= now:
                 session.skipped += 1
                 console.say(
@@ -381,6 +393,8 @@ def _walk(session: _Review, thread: str | None) -> None:
                 continue
             session.review(item)
             console.say()
+        if n == 0:
+            return
 
 
 def _requests(n: int) -> str:

@@ -22,6 +22,7 @@ from ._checkpointers import open_checkpointer
 from ._display import HIDDEN_WARNING, has_hidden, visible
 from ._graphref import load_graph
 from ._inbox import Inbox
+from ._remote_cli import UsageError
 from .notify import failed_deliveries
 
 if TYPE_CHECKING:
@@ -244,30 +245,52 @@ def _as_json(item: PendingInterrupt, failed: Mapping[str, str]) -> str:
 
 
 def cmd_inbox(args: argparse.Namespace) -> int:
-    """`langgraph-hitl inbox GRAPH --db URL`: the pending requests, oldest first."""
+    """`langgraph-hitl inbox GRAPH --db URL [--limit N [--after CURSOR]]`: pending requests.
+
+    With `--limit`, one page, the total, and the cursor of the next page (read in SQL, so a
+    page costs the same at any size); without it, every request.
+    """
+    if args.after is not None and args.limit is None:
+        raise UsageError("--after needs --limit: it names the page after a cursor.")
+    filters = {"tool": args.tool, "type": args.type, "thread_id": args.thread}
     progress = Progress("listing")
+    more: str | None = None
     try:
         with open_inbox(args) as inbox:
-            items = inbox.pending(
-                tool=args.tool, type=args.type, thread_id=args.thread, on_progress=progress
-            )
-            # Failed notifications are kept in a graph's own database; a deployment has none.
-            failed = failed_deliveries(inbox.graph) if isinstance(inbox, Inbox) else {}
+            if isinstance(inbox, Inbox):
+                if args.limit is None:
+                    items = inbox.pending(**filters, on_progress=progress)
+                    total = len(items)
+                else:
+                    page = inbox.page(limit=args.limit, after=args.after, **filters)
+                    items, total, more = page.items, inbox.count(**filters), page.next_cursor
+                # Failed notifications are kept in a graph's own database.
+                failed = failed_deliveries(inbox.graph)
+            else:  # a deployment: the server lists, a page is a slice of its listing
+                if args.after is not None:
+                    raise UsageError("--after is for GRAPH --db inboxes; with --url use --limit.")
+                everything = inbox.pending(**filters, on_progress=progress)
+                total = len(everything)
+                items = everything if args.limit is None else everything[: args.limit]
+                failed = {}
     finally:
         progress.close()
-    shown = items if args.limit is None else items[: args.limit]
     if args.json:
-        for item in shown:
+        for item in items:
             print(_as_json(item, failed))
+        if more is not None:
+            print(f"next page: --after {more}", file=sys.stderr)
         return 0
     if not items:
-        print("No pending requests.")
+        print("No pending requests." if args.after is None else "No more pending requests.")
         return 0
     now = clock.now()
-    for line in _table(shown, now, shutil.get_terminal_size((120, 24)).columns, failed):
+    for line in _table(items, now, shutil.get_terminal_size((120, 24)).columns, failed):
         print(line)
-    total = f"{len(shown)} of {len(items)}" if len(shown) < len(items) else f"{len(items)}"
-    print(f"\n{total} pending request{'s' if len(items) != 1 else ''}, oldest first.")
+    shown = f"{len(items)} of {total}" if len(items) < total else f"{total}"
+    print(f"\n{shown} pending request{'s' if total != 1 else ''}, oldest first.")
+    if more is not None:
+        print(f"Next page: --limit {args.limit} --after {more}")
     return 0
 
 

@@ -18,6 +18,7 @@ must be pending there); every answer goes through `Inbox.resume`, so it is valid
 
 from __future__ import annotations
 
+from html import escape
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -27,7 +28,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from .. import _clock as clock
-from .._errors import HITLError, InvalidResumeError
+from .._errors import HITLError, InvalidCursorError, InvalidResumeError
 from ._api import Api, client_of
 from ._forms import FormInputError, answer_from_form, form_for, place_errors
 from ._guards import BodyLimit, HostCheck, OriginCheck
@@ -43,12 +44,30 @@ if TYPE_CHECKING:
     from langgraph.pregel import Pregel
     from starlette.requests import Request
 
+    from .._inbox import Page
     from .._pending import PendingInterrupt
 
 __all__ = ["build_app"]
 
-PAGE_LIMIT = 200
-"""The page lists at most this many requests (the oldest)."""
+PAGE_LIMIT = 50
+"""The inbox page lists this many requests at a time ("Next" and "Previous" for more)."""
+
+
+def _pager(request: Request, page: Page, *, tool: str | None, kind: str | None) -> str:
+    """The "Previous" and "Next" links of an inbox page, keeping its filters."""
+    base = request.url_for("inbox").path
+    filters = {k: v for k, v in (("tool", tool), ("type", kind)) if v is not None}
+    links = [
+        f'<a rel="{rel}" href="{escape(base + "?" + urlencode({**filters, key: cursor}))}">'
+        f"{label}</a>"
+        for rel, key, cursor, label in (
+            ("prev", "before", page.prev_cursor, "Previous"),
+            ("next", "after", page.next_cursor, "Next"),
+        )
+        if cursor is not None
+    ]
+    return f'<nav class="pager">{" ".join(links)}</nav>' if links else ""
+
 
 _HEADERS = {
     # No script runs on these pages, and no other site may frame them.
@@ -153,24 +172,43 @@ class Reviewer:
         banner: str = "",
         focus: Card | None = None,
     ) -> Response:
-        tool = request.query_params.get("tool") or None
-        kind = request.query_params.get("type") or None
-        items = await self.ops.pending(tool=tool, type=kind, limit=PAGE_LIMIT + 1)
+        query = request.query_params
+        tool = query.get("tool") or None
+        kind = query.get("type") or None
+        try:
+            page = await self.ops.page(
+                tool=tool,
+                type=kind,
+                after=query.get("after") or None,
+                before=query.get("before") or None,
+                limit=PAGE_LIMIT,
+            )
+        except (InvalidCursorError, ValueError):
+            # A stale or edited link: the first page, and say so.
+            banner = banner or "That page link is not valid any more: showing the first page."
+            page = await self.ops.page(
+                tool=tool, type=kind, after=None, before=None, limit=PAGE_LIMIT
+            )
+        total = await self.ops.count(tool=tool, type=kind)
+        items = page.items
         count = (
-            f"Showing the oldest {PAGE_LIMIT} requests."
-            if len(items) > PAGE_LIMIT
-            else f"{len(items)} request{'' if len(items) == 1 else 's'} waiting, oldest first."
+            f"{total} request{'' if total == 1 else 's'} waiting, oldest first"
+            + (f"; showing {len(items)}." if len(items) < total else ".")
             if items
             else ""
         )
-        body = f'<p class="count">{count}</p>' + cards_html(
-            self._cards(items[:PAGE_LIMIT], focus),
-            action_url=request.url_for("answer").path,
-            thread_url=request.url_for("thread").path,
-            csrf=self.keys.csrf(session),
-            now=clock.now(),
-            origin="inbox",
-            empty="Nothing waits for a human right now.",
+        body = (
+            f'<p class="count">{count}</p>'
+            + cards_html(
+                self._cards(items, focus),
+                action_url=request.url_for("answer").path,
+                thread_url=request.url_for("thread").path,
+                csrf=self.keys.csrf(session),
+                now=clock.now(),
+                origin="inbox",
+                empty="Nothing waits for a human right now.",
+            )
+            + _pager(request, page, tool=tool, kind=kind)
         )
         return self._page(request, session, "Pending requests", body, status=status, banner=banner)
 

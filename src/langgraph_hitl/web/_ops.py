@@ -24,7 +24,7 @@ from .._errors import (
     ResumeFailedError,
     UnknownInterruptError,
 )
-from .._inbox import Inbox
+from .._inbox import Inbox, Page
 from .._pending import PendingInterrupt, apending_interrupts, pending_interrupts
 
 if TYPE_CHECKING:
@@ -83,6 +83,32 @@ class GraphOps:
                 self.inbox.pending, tool=tool, type=type, thread_id=thread_id, limit=limit
             )
         )
+
+    async def page(
+        self,
+        *,
+        tool: str | None,
+        type: str | None,
+        after: str | None,
+        before: str | None,
+        limit: int,
+    ) -> Page:
+        """One page of pending requests, with the cursors of its neighbours."""
+        if self.run_async:
+            return await self.inbox.apage(
+                tool=tool, type=type, after=after, before=before, limit=limit
+            )
+        return await run_in_threadpool(
+            functools.partial(
+                self.inbox.page, tool=tool, type=type, after=after, before=before, limit=limit
+            )
+        )
+
+    async def count(self, *, tool: str | None, type: str | None) -> int:
+        """How many requests are pending, with the same filters."""
+        if self.run_async:
+            return await self.inbox.acount(tool=tool, type=type)
+        return await run_in_threadpool(functools.partial(self.inbox.count, tool=tool, type=type))
 
     async def on_thread(self, thread_id: str) -> list[PendingInterrupt]:
         """What waits on one thread."""
