@@ -13,6 +13,7 @@ import http.client
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -223,6 +224,7 @@ def test_cli_errors_are_one_line(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(SECRET_ENV, SECRET)
+    sqlite3.connect(tmp_path / "a.db").close()  # an existing database: the options are wrong
     code = main(["notify", GRAPH, "--db", str(tmp_path / "a.db"), *extra])
     err = capsys.readouterr().err
     assert code == 2
@@ -235,6 +237,7 @@ def test_cli_bad_graph_or_database_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     hook = ["--slack", "http://127.0.0.1:9/s"]
+    sqlite3.connect(tmp_path / "a.db").close()
     missing = main(
         ["notify", str(tmp_path / "nope.py:graph"), "--db", str(tmp_path / "a.db"), *hook]
     )
@@ -243,7 +246,7 @@ def test_cli_bad_graph_or_database_is_one_line(
     second = capsys.readouterr().err
     assert (missing, down) == (2, 2)
     assert "No such file" in first
-    assert "OperationalError" in second
+    assert "Cannot reach the PostgreSQL database" in second
     for err in (first, second):
         assert err.count("\n") == 1, err
         assert "Traceback" not in err
