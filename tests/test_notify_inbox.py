@@ -52,3 +52,30 @@ def test_inbox_has_a_notify_column_once_a_notification_failed(
     reasons = {line["thread_id"]: line["notification_failed"] for line in lines}
     assert reasons["ok"] is None
     assert "HTTP 404" in reasons["broken"]
+
+
+def test_the_web_page_marks_a_request_whose_notification_failed(tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from langgraph_hitl.web import create_app
+
+    db = str(tmp_path / "agent.db")
+    with open_checkpointer(db) as saver:
+        graph = load_graph(GRAPH, saver)
+        for thread in ("ok", "broken"):
+            graph.invoke(
+                ask("send_email", to=f"{thread}@example.com", subject="Hi"),
+                {"configurable": {"thread_id": thread}},
+            )
+        app = create_app(graph)
+        with TestClient(app, base_url="http://127.0.0.1") as c:
+            before = c.get("/").text
+            with HttpReceiver([200, 404]) as hook:
+                Inbox(graph).notify([Webhook(hook.url, secret=SECRET)], concurrency=1)
+            after = c.get("/").text
+
+    assert "notification failed" not in before
+    assert after.count('class="notify-failed"') == 1
+    card = after[after.index('class="notify-failed"') - 2000 : after.index('class="notify-failed"')]
+    assert "broken" in card
+    assert "HTTP 404" in after

@@ -154,12 +154,22 @@ class Reviewer:
 
     # -- pages ---------------------------------------------------------------------------
 
-    def _cards(self, items: Sequence[PendingInterrupt], focus: Card | None) -> list[Card]:
+    def _cards(
+        self,
+        items: Sequence[PendingInterrupt],
+        focus: Card | None,
+        failed: Mapping[str, str] | None = None,
+    ) -> list[Card]:
         ask = not self.keys.required
+        failed = failed or {}
         return [
             focus
             if focus is not None and focus.item.id == item.id
-            else Card(item=item, form=form_for(item, ask_reviewer=ask))
+            else Card(
+                item=item,
+                form=form_for(item, ask_reviewer=ask),
+                notify_failed=failed.get(item.id),
+            )
             for item in items
         ]
 
@@ -191,6 +201,7 @@ class Reviewer:
             )
         total = await self.ops.count(tool=tool, type=kind)
         items = page.items
+        failed = await self.ops.failed_notifications()
         count = (
             f"{total} request{'' if total == 1 else 's'} waiting, oldest first"
             + (f"; showing {len(items)}." if len(items) < total else ".")
@@ -200,7 +211,7 @@ class Reviewer:
         body = (
             f'<p class="count">{count}</p>'
             + cards_html(
-                self._cards(items, focus),
+                self._cards(items, focus, failed),
                 action_url=request.url_for("answer").path,
                 thread_url=request.url_for("thread").path,
                 csrf=self.keys.csrf(session),

@@ -67,6 +67,14 @@ class GraphOps:
         self.inbox: Inbox[Any] = Inbox(graph, lease=lease)
         self.run_async = run_async
 
+    async def failed_notifications(self) -> dict[str, str]:
+        """Requests whose notification failed for good: interrupt id -> reason."""
+        from ..notify import afailed_deliveries, failed_deliveries
+
+        if self.run_async:
+            return await afailed_deliveries(self.graph)
+        return await run_in_threadpool(failed_deliveries, self.graph)
+
     async def pending(
         self,
         *,

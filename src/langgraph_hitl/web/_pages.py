@@ -137,6 +137,8 @@ class Card:
     form: Form
     values: Mapping[str, str] = field(default_factory=dict)
     problems: FormInputError | None = None
+    notify_failed: str | None = None
+    """Why its notification failed for good (`langgraph_hitl.notify`), if it did."""
 
 
 def _input(card: Card, f: FormField) -> str:
@@ -215,6 +217,11 @@ def card_html(
             f'<span class="expiry{" expired" if expired else ""}">'
             f"{'expired' if expired else 'expires'} {escape(when(item.expires_at, now))}"
             "</span>"
+        )
+    if card.notify_failed:
+        meta.append(
+            f'<span class="notify-failed" title="{visible_html(card.notify_failed)}">'
+            "notification failed</span>"
         )
     details = ""
     if has_hidden([value, item.thread_id]):
