@@ -9,8 +9,9 @@ PY310_VENV ?= .venv310
 EXTRAS := --extra dev --extra postgres --extra web
 # Never download an interpreter: use the ones installed on the machine.
 export UV_PYTHON_DOWNLOADS := never
-# pytest on both cores; `make pytest PYTEST_WORKERS=0` runs in one process.
-PYTEST_WORKERS ?= auto
+# pytest in 4 workers: most tests wait on processes, servers and sockets, not the CPU;
+# `make pytest PYTEST_WORKERS=0` runs in one process.
+PYTEST_WORKERS ?= 4
 PYTEST := -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 .PHONY: demo test test-latest test-py310 lint typecheck pytest pytest-all bench clean \
