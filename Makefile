@@ -51,7 +51,7 @@ pytest: sync
 	bash scripts/with-postgres.sh $(BIN)/python $(PYTEST)
 
 ## test-py310: pytest on Python 3.10, the oldest supported (in .venv310); skipped without one.
-test-py310: $(UV)
+test-py310: sync
 	@py=$$(bash scripts/find-python310.sh) || { \
 		echo "test-py310: skipped: no Python 3.10 interpreter (python3.10 on PATH or in ~/.pyenv/versions/3.10*)"; \
 		exit 0; \

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -107,7 +108,7 @@ def dev_server(
     }
     for key in ("LANGSMITH_API_KEY", "LANGCHAIN_API_KEY", "LANGGRAPH_CLOUD_LICENSE_KEY"):
         env.pop(key, None)
-    binary = Path(sys.executable).with_name("langgraph")
+    binary = langgraph_binary()
     with log.open("w") as out:
         process = subprocess.Popen(
             [
@@ -203,3 +204,22 @@ def run_js(sdk: Path, request: Mapping[str, Any]) -> dict[str, Any]:
         pytest.fail(f"node answer.mjs failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     report: dict[str, Any] = json.loads(done.stdout)
     return report
+
+
+def langgraph_binary() -> Path:
+    """The `langgraph dev` to start.
+
+    LangGraph's server (langgraph-cli[inmem]) needs Python 3.11 or later. On an older
+    interpreter (the Python 3.10 run), the main environment's 3.11 server serves the graphs
+    while the tests, the SDK and the library under test run on this interpreter, as a client
+    of a deployment would.
+    """
+    here = Path(sys.executable).parent / "langgraph"
+    if importlib.util.find_spec("langgraph_api") is not None and here.exists():
+        return here
+    main = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "langgraph"
+    if main.exists():
+        return main
+    raise RuntimeError(
+        "langgraph dev needs Python 3.11+ with langgraph-cli[inmem]: run `make sync` first"
+    )

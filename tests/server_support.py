@@ -9,6 +9,7 @@ in-memory state under `folder`, so each `serve` starts empty.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -150,7 +151,7 @@ def serve(folder: Path, *, auth: bool = False) -> Iterator[Server]:
     env[server_graphs.GATE_ENV] = str(gate)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    binary = Path(sys.executable).parent / "langgraph"
+    binary = langgraph_binary()
     log = folder / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -248,3 +249,22 @@ def race(
             results.put((reviewer, thread_id, outcome))
     finally:
         inbox.close()
+
+
+def langgraph_binary() -> Path:
+    """The `langgraph dev` to start.
+
+    LangGraph's server (langgraph-cli[inmem]) needs Python 3.11 or later. On an older
+    interpreter (the Python 3.10 run), the main environment's 3.11 server serves the graphs
+    while the tests, the SDK and the library under test run on this interpreter, as a client
+    of a deployment would.
+    """
+    here = Path(sys.executable).parent / "langgraph"
+    if importlib.util.find_spec("langgraph_api") is not None and here.exists():
+        return here
+    main = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "langgraph"
+    if main.exists():
+        return main
+    raise RuntimeError(
+        "langgraph dev needs Python 3.11+ with langgraph-cli[inmem]: run `make sync` first"
+    )

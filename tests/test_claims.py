@@ -20,6 +20,7 @@ import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import START, StateGraph
 from langgraph.types import interrupt
+from node_config import takes_config
 from typing_extensions import TypedDict
 
 from langgraph_hitl import (
@@ -58,7 +59,8 @@ def _graph(checkpointer: BaseCheckpointSaver[Any], effects: list[str]) -> Graph:
         effects.append(answer)
         return {"log": [answer]}
 
-    builder = StateGraph(Log).add_node("ask", ask).add_edge(START, "ask")
+    # takes_config: on Python 3.10 an async run gives a sync node no config context.
+    builder = StateGraph(Log).add_node("ask", takes_config(ask)).add_edge(START, "ask")
     return builder.compile(checkpointer=checkpointer)
 
 

@@ -7,6 +7,7 @@ options and turns them into a `RemoteInbox`; a wrong combination is one line, ex
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import TYPE_CHECKING
 
@@ -81,6 +82,8 @@ def remote_inbox(args: argparse.Namespace, environ: Mapping[str, str] | None = N
         UsageError: The API key variable is not set, or the URL is not an http(s) URL.
     """
     env = os.environ if environ is None else environ
+    # Some SDK versions also log each refused call; the command says it once, in one line.
+    logging.getLogger("langgraph_sdk").addHandler(logging.NullHandler())
     api_key: str | None = None
     if args.api_key_env is not None:
         api_key = env.get(args.api_key_env) or None
