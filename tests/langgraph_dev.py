@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import importlib.util
 import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -31,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from server_support import langgraph_binary
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -204,22 +203,3 @@ def run_js(sdk: Path, request: Mapping[str, Any]) -> dict[str, Any]:
         pytest.fail(f"node answer.mjs failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     report: dict[str, Any] = json.loads(done.stdout)
     return report
-
-
-def langgraph_binary() -> Path:
-    """The `langgraph dev` to start.
-
-    LangGraph's server (langgraph-cli[inmem]) needs Python 3.11 or later. On an older
-    interpreter (the Python 3.10 run), the main environment's 3.11 server serves the graphs
-    while the tests, the SDK and the library under test run on this interpreter, as a client
-    of a deployment would.
-    """
-    here = Path(sys.executable).parent / "langgraph"
-    if importlib.util.find_spec("langgraph_api") is not None and here.exists():
-        return here
-    main = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "langgraph"
-    if main.exists():
-        return main
-    raise RuntimeError(
-        "langgraph dev needs Python 3.11+ with langgraph-cli[inmem]: run `make sync` first"
-    )
