@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import convert_to_messages
 
-from ._errors import NoPendingInterruptError, UnknownInterruptError
+from .web._ops import as_reviewer, pending_on_thread
 
 if TYPE_CHECKING:
     from ._pending import PendingInterrupt
@@ -61,22 +61,7 @@ class RemoteOps:
             NoPendingInterruptError: The thread waits for nothing (or does not exist).
             UnknownInterruptError: Nothing with that id (or tool call id) waits there.
         """
-        pending = await self.on_thread(thread_id)
-        if not pending:
-            raise NoPendingInterruptError(
-                f"Thread {thread_id!r} waits for no human answer: the request was answered "
-                "already, or the thread does not exist. Nothing was sent."
-            )
-        item = next((p for p in pending if interrupt_id in (p.id, p.tool_call_id)), None)
-        if item is None:
-            ids = [p.id for p in pending]
-            raise UnknownInterruptError(
-                f"No request {interrupt_id!r} is pending on thread {thread_id!r} (answered "
-                f"already, or made up). Nothing was sent. Pending: {ids}.",
-                unknown=[interrupt_id],
-                pending=ids,
-            )
-        return item
+        return pending_on_thread(await self.on_thread(thread_id), thread_id, interrupt_id)
 
     async def answer(
         self,
@@ -87,9 +72,7 @@ class RemoteOps:
         expect_checkpoint: str | None,
     ) -> object:
         """Send `answer` to `item` (as `reviewer`, for an approval); return what was sent."""
-        if reviewer is not None and item.type == "tool_approval" and isinstance(answer, dict):
-            # The authenticated name wins over any the client wrote.
-            answer = {**answer, "reviewer": reviewer}
+        answer = as_reviewer(item, answer, reviewer)
         await self.inbox.aresume(
             str(item.thread_id), {item.id: answer}, expect_checkpoint=expect_checkpoint
         )

@@ -140,22 +140,7 @@ class GraphOps:
             NoPendingInterruptError: The thread waits for nothing (or does not exist).
             UnknownInterruptError: Nothing with that id (or tool call id) waits there.
         """
-        pending = await self.on_thread(thread_id)
-        if not pending:
-            raise NoPendingInterruptError(
-                f"Thread {thread_id!r} waits for no human answer: the request was answered "
-                "already, or the thread does not exist. Nothing was sent."
-            )
-        item = next((p for p in pending if interrupt_id in (p.id, p.tool_call_id)), None)
-        if item is None:
-            ids = [p.id for p in pending]
-            raise UnknownInterruptError(
-                f"No request {interrupt_id!r} is pending on thread {thread_id!r} (answered "
-                f"already, or made up). Nothing was sent. Pending: {ids}.",
-                unknown=[interrupt_id],
-                pending=ids,
-            )
-        return item
+        return pending_on_thread(await self.on_thread(thread_id), thread_id, interrupt_id)
 
     async def answer(
         self,
@@ -166,9 +151,7 @@ class GraphOps:
         expect_checkpoint: str | None,
     ) -> object:
         """Send `answer` to `item` (as `reviewer`, for an approval); return what was sent."""
-        if reviewer is not None and item.type == "tool_approval" and isinstance(answer, dict):
-            # The authenticated name wins over any the client wrote.
-            answer = {**answer, "reviewer": reviewer}
+        answer = as_reviewer(item, answer, reviewer)
         thread_id = str(item.thread_id)
         if self.run_async:
             await self.inbox.aresume(
@@ -222,3 +205,36 @@ def friendly(exc: HITLError) -> str:
             "applies. Nothing you entered was sent."
         )
     return f"Your answer was not sent: {exc}"
+
+
+def pending_on_thread(
+    pending: Sequence[PendingInterrupt], thread_id: str, interrupt_id: str
+) -> PendingInterrupt:
+    """The request an answer names among what waits on its thread (by id or tool call id).
+
+    Raises:
+        NoPendingInterruptError: The thread waits for nothing (or does not exist).
+        UnknownInterruptError: Nothing with that id (or tool call id) waits there.
+    """
+    if not pending:
+        raise NoPendingInterruptError(
+            f"Thread {thread_id!r} waits for no human answer: the request was answered "
+            "already, or the thread does not exist. Nothing was sent."
+        )
+    item = next((p for p in pending if interrupt_id in (p.id, p.tool_call_id)), None)
+    if item is None:
+        ids = [p.id for p in pending]
+        raise UnknownInterruptError(
+            f"No request {interrupt_id!r} is pending on thread {thread_id!r} (answered "
+            f"already, or made up). Nothing was sent. Pending: {ids}.",
+            unknown=[interrupt_id],
+            pending=ids,
+        )
+    return item
+
+
+def as_reviewer(item: PendingInterrupt, answer: object, reviewer: str | None) -> object:
+    """An approval decision with the authenticated `reviewer`, which wins over any written."""
+    if reviewer is not None and item.type == "tool_approval" and isinstance(answer, dict):
+        return {**answer, "reviewer": reviewer}
+    return answer
