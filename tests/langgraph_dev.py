@@ -182,14 +182,21 @@ def js_sdk() -> Path:
             if done.returncode != 0:
                 pytest.fail(f"npm ci failed:\n{done.stdout}\n{done.stderr}")
             marker.write_text(stamp)
+        # Next to node_modules, so node resolves the SDK from the cache. Written once per
+        # worker under the lock and swapped in whole: a node started by another worker
+        # never reads a half-copied (or truncated) script.
+        script = JS_CACHE / "answer.mjs"
+        source = (JS / "answer.mjs").read_bytes()
+        if not script.exists() or script.read_bytes() != source:
+            partial = JS_CACHE / f".answer.mjs.{os.getpid()}"
+            partial.write_bytes(source)
+            partial.replace(script)
     return JS_CACHE
 
 
 def run_js(sdk: Path, request: Mapping[str, Any]) -> dict[str, Any]:
     """Run tests/js/answer.mjs with `request` on stdin; its JSON report."""
-    script = JS_CACHE / "answer.mjs"
-    # Next to node_modules, so node resolves the SDK from the cache.
-    shutil.copy(JS / "answer.mjs", script)
+    script = sdk / "answer.mjs"
     done = subprocess.run(
         [_tool("node"), str(script)],
         cwd=sdk,
@@ -201,5 +208,7 @@ def run_js(sdk: Path, request: Mapping[str, Any]) -> dict[str, Any]:
     )
     if done.returncode != 0:
         pytest.fail(f"node answer.mjs failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    if not done.stdout.strip():
+        pytest.fail(f"node answer.mjs printed no report:\n{done.stderr}")
     report: dict[str, Any] = json.loads(done.stdout)
     return report
