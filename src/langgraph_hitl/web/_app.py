@@ -27,8 +27,8 @@ from starlette.middleware import Middleware
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .. import _clock as clock
-from .._errors import HITLError, InvalidCursorError, InvalidResumeError
+from ..core import _clock as clock
+from ..core._errors import HITLError, InvalidCursorError, InvalidResumeError
 from ._api import Api, client_of
 from ._forms import FormInputError, answer_from_form, form_for, place_errors
 from ._guards import BodyLimit, HostCheck, OriginCheck
@@ -44,8 +44,8 @@ if TYPE_CHECKING:
     from langgraph.pregel import Pregel
     from starlette.requests import Request
 
-    from .._inbox import Page
-    from .._pending import PendingInterrupt
+    from ..core._pending import PendingInterrupt
+    from ..inbox._inbox import Page
 
 __all__ = ["build_app"]
 

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
-from .._checkpointers import open_checkpointer, redacted
-from .._display import visible
-from .._graphref import load_graph
+from ..core._display import visible
+from ..core._graphref import load_graph
+from ..graph._checkpointers import open_checkpointer, redacted
 from ._security import parse_reviewers
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def load_reviewers(path: str | None, environ: Mapping[str, str]) -> dict[str, st
         ReviewersConfigError: The file or variable is not a JSON object of non-empty
             strings, or a token is shorter than 16 characters.
     """
-    from .._errors import ReviewersConfigError
+    from ..core._errors import ReviewersConfigError
 
     if path:
         where = f"--reviewers-file {path!r}"
