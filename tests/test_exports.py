@@ -72,6 +72,7 @@ PUBLIC = {
         "CheckpointerRequiredError",
         "DatabaseURLError",
         "DatabaseUnavailableError",
+        "GraphSpecError",
         "DeliveryError",
         "FieldError",
         "HITLError",

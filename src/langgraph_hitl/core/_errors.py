@@ -15,6 +15,7 @@ HITLError                         base of every error this library raises
 ├── RequestExpiredError           (ValueError)   a human answer after the request's deadline
 ├── DatabaseURLError              (ValueError)   a database URL or path that names no database
 ├── DatabaseUnavailableError      (RuntimeError) a database that cannot be reached or opened
+├── GraphSpecError                (ValueError)   a `file.py:graph` reference that names no graph
 ├── ReviewersConfigError          (ValueError)   a bad reviewers mapping or file (web reviewer)
 ├── InvalidChannelError           (ValueError)   a notification channel set up with bad values
 ├── DeliveryError                 (RuntimeError) a notification the receiver did not accept
@@ -50,6 +51,7 @@ __all__ = [
     "DatabaseUnavailableError",
     "DeliveryError",
     "FieldError",
+    "GraphSpecError",
     "HITLError",
     "InvalidChannelError",
     "InvalidHistoryError",
@@ -278,6 +280,10 @@ class DatabaseUnavailableError(HITLError, RuntimeError):
     The message names the host and port (never the password) or the file, and the reason;
     the driver's own exception is `__cause__`.
     """
+
+
+class GraphSpecError(HITLError, ValueError):
+    """A GRAPH argument (`path/to/file.py:name` or `package.module:name`) that names no graph."""
 
 
 class ReviewersConfigError(HITLError, ValueError):

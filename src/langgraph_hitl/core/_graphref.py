@@ -19,11 +19,9 @@ from langgraph.pregel import Pregel
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
+from ._errors import GraphSpecError
+
 __all__ = ["GraphSpecError", "load_graph"]
-
-
-class GraphSpecError(ValueError):
-    """A GRAPH argument that does not name a graph."""
 
 
 def _on_path(folder: Path) -> None:

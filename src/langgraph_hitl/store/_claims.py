@@ -427,7 +427,6 @@ class Lease:
         """Record a renewal that raised."""
         if self.stopped:
             return
-        self.failed += 1
         logger.warning(
             "Could not renew the claim on thread %r (owner %s; lease held until %.3f): %r. "
             "Retrying; the answer re-checks its claim before it is sent.",
@@ -437,6 +436,8 @@ class Lease:
             exc,
             exc_info=exc,
         )
+        # Counted once it is logged: whoever sees `failed` also finds the warning.
+        self.failed += 1
 
     def due(self) -> bool:
         """Whether a renewal is due (a third of the lease since the last one)."""
