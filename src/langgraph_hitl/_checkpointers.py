@@ -5,7 +5,8 @@ file or folder (`mysql://host/db` would otherwise create `./mysql:/host/db`): a 
 with any other scheme, or an empty one, is refused with `DatabaseURLError`. With
 `create=False` (the reviewer commands) the SQLite file must exist already. A database
 that cannot be reached or opened raises `DatabaseUnavailableError`, naming host and
-port (never the password) or the file, and the reason.
+port (never the password) or the file, and the reason (a SQLite file this process may
+not read or write is refused before SQLite touches it, so nothing is created next to it).
 """
 
 from __future__ import annotations
@@ -163,7 +164,9 @@ def _check_access(path: str) -> None:
             return
         except OSError as exc:
             reason = (exc.strerror or type(exc).__name__).lower()
-            raise _sqlite_unavailable(path, f"{reason} (not {what} by this user)") from exc
+            if isinstance(exc, PermissionError):
+                reason += f" (not {what} by this user)"
+            raise _sqlite_unavailable(path, reason) from exc
         os.close(fd)
 
 
