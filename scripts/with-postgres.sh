@@ -6,6 +6,12 @@
 # stop the server and delete its data directory, also when CMD fails or the
 # script is interrupted. Exits with CMD's exit code.
 #
+# Every role logs in without a password (trust), except one: the role
+# "lghitl_password" must give its password on TCP (scram-sha-256), so tests can
+# see a real "password authentication failed". Its URL, with the right
+# password and a database of its own, is in LANGGRAPH_HITL_TEST_POSTGRES_PASSWORD_URL
+# (needs psql, as the Debian package postgresql has it).
+#
 # If LANGGRAPH_HITL_TEST_POSTGRES_URL is already set, nothing is started and
 # CMD is run as-is against that server.
 #
@@ -196,6 +202,14 @@ logging_collector = off
 timezone = 'UTC'
 EOF
 
+# One role that must give its password (first matching line wins, so it goes
+# before initdb's trust lines). Rewritten in place: owner and mode are kept.
+password_role=lghitl_password
+hba=$(cat "$datadir/pg_hba.conf")
+printf '%s\n%s\n' \
+    "host all $password_role 127.0.0.1/32 scram-sha-256  # added by scripts/with-postgres.sh" \
+    "$hba" >"$datadir/pg_hba.conf"
+
 # --- start on a free port (retry if the port got taken meanwhile) -----------
 free_port() {
     if command -v python3 >/dev/null 2>&1; then
@@ -283,12 +297,33 @@ if ! "$bindir/createdb" -h 127.0.0.1 -p "$port" -U "$pg_superuser" "$dbname"; th
     die "could not create database '$dbname'"
 fi
 
+# The password role (hex password: nothing to quote in SQL or in a URL), with a
+# database of its own that it may set up.
+# Without psql, the tests that need it skip (they say why).
+password_url=
+if [[ -x $bindir/psql ]]; then
+    password=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+    if ! "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U "$pg_superuser" \
+        -d "$dbname" -c "CREATE ROLE $password_role LOGIN PASSWORD '$password'" ||
+        ! "$bindir/createdb" -h 127.0.0.1 -p "$port" -U "$pg_superuser" -O "$password_role" \
+            "$password_role"; then
+        show_log_tail
+        die "could not create the role '$password_role' and its database"
+    fi
+    password_url="postgresql://$password_role:$password@127.0.0.1:$port/$password_role?sslmode=disable"
+else
+    echo "$prog: $bindir/psql not found: no password role (LANGGRAPH_HITL_TEST_POSTGRES_PASSWORD_URL unset)" >&2
+fi
+
 version=$("$bindir/postgres" --version | sed -E 's/^[^0-9]*([0-9][0-9.]*).*/\1/')
 url="postgresql://$pg_superuser@127.0.0.1:$port/$dbname?sslmode=disable"
 echo "$prog: PostgreSQL $version listening on 127.0.0.1:$port (database $dbname, user $pg_superuser, data dir $datadir, server run as $pg_os_user)" >&2
 
 # --- run the command ------------------------------------------------------------
 export LANGGRAPH_HITL_TEST_POSTGRES_URL=$url
+if [[ -n $password_url ]]; then
+    export LANGGRAPH_HITL_TEST_POSTGRES_PASSWORD_URL=$password_url
+fi
 set +e
 "$@"
 rc=$?

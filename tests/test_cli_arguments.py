@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
+import psycopg
 import pytest
 from graphs.mail import ask
 
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 GRAPHS = Path(__file__).parent / "graphs"
 MAIL = f"{GRAPHS / 'mail.py'}:graph"
 PG_ENV = "LANGGRAPH_HITL_TEST_POSTGRES_URL"
+PG_PASSWORD_ENV = "LANGGRAPH_HITL_TEST_POSTGRES_PASSWORD_URL"
 
 
 def _cli(*args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -71,6 +74,11 @@ def _free_port() -> int:
         return port
 
 
+def _port(command: str) -> list[str]:
+    """A free `--port` for `serve` (so a refusal never depends on 8765 being free)."""
+    return ["--port", str(_free_port())] if command == "serve" else []
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     path = tmp_path / "agent.db"
@@ -97,6 +105,7 @@ def _pending(db: Path) -> list[str]:
         ("expire", "missing.db", "No database file 'missing.db' (nothing was created)"),
         ("serve", "missing.db", "No database file 'missing.db' (nothing was created)"),
         ("inbox", "mysql://user@host/db", "has the scheme 'mysql', which is not supported"),
+        ("expire", "mysql://ada:s3cret@host/db", "'mysql://ada:***@host/db' has the scheme"),
         ("serve", "http://example.com", "has the scheme 'http', which is not supported"),
         ("review", "/no/such/dir/x.db", "No database file '/no/such/dir/x.db'"),
         ("expire", "", "The database '' is empty"),
@@ -118,27 +127,89 @@ def test_a_db_that_names_no_database_is_refused_and_nothing_is_created(
     assert says in line
     assert "postgresql://" in line, "the accepted forms are named"
     assert run.stdout == ""
+    assert "s3cret" not in line, "never a password"
     assert sorted(tmp_path.rglob("*")) == before, "nothing was created"
     assert not Path("mysql:").exists()
 
 
-def test_an_unreachable_postgresql_is_one_line_and_debug_shows_the_traceback(
-    tmp_path: Path,
-) -> None:
+COMMANDS = ["inbox", "review", "expire", "serve"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_an_unreachable_postgresql_is_one_line(command: str) -> None:
     port = _free_port()  # nothing listens there
     url = f"postgresql://postgres:hunter2-secret@127.0.0.1:{port}/agent"
 
-    run = _cli("inbox", MAIL, "--db", url)
-    debug = _cli("inbox", MAIL, "--db", url, "--debug")
+    run = _cli(command, MAIL, "--db", url, *_port(command))
 
     assert run.returncode == 1
-    line = _one_line(run.stderr)
-    assert f"127.0.0.1:{port}" in line
-    assert "Connection refused" in line
-    assert "hunter2" not in line, "never the password"
-    assert debug.returncode == 1
-    assert "Traceback" in debug.stderr
-    assert "DatabaseUnavailableError" in debug.stderr
+    assert _one_line(run.stderr) == (
+        f"langgraph-hitl: error: Cannot reach the PostgreSQL database 'agent' at 127.0.0.1:{port}: "
+        "Connection refused."
+    )
+    assert "hunter2" not in run.stderr + run.stdout, "never the password"
+
+
+def _password_url() -> str:
+    """A role that must give its password (scripts/with-postgres.sh), with the right one."""
+    url = os.environ.get(PG_PASSWORD_ENV)
+    if not url:
+        pytest.skip(f"${PG_PASSWORD_ENV} is not set (run under scripts/with-postgres.sh)")
+    right = urlsplit(url)
+    assert right.password
+    with psycopg.connect(url) as conn:  # the role and its right password work
+        assert conn.execute("SELECT current_user").fetchone() == (right.username,)
+    return url
+
+
+def _wrong_password(url: str) -> str:
+    parts = urlsplit(url)
+    where = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{parts.username}:not-{parts.password}@{where}").geturl()
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_wrong_postgresql_password_is_one_line_that_never_shows_it(command: str) -> None:
+    right = urlsplit(_password_url())
+    assert right.password
+
+    run = _cli(command, MAIL, "--db", _wrong_password(right.geturl()), *_port(command))
+
+    assert run.returncode == 1
+    assert run.stdout == ""
+    assert _one_line(run.stderr) == (
+        f"langgraph-hitl: error: Cannot reach the PostgreSQL database {right.path[1:]!r} at "
+        f"{right.hostname}:{right.port}: password authentication failed for user "
+        f'"{right.username}".'
+    )
+    assert right.password not in run.stderr, "never the password"
+
+
+def test_serve_with_the_right_password_never_shows_it() -> None:
+    url = _password_url()
+    password = urlsplit(url).password
+    assert password
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "langgraph_hitl", "serve", MAIL, "--db", url, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        banner = proc.stderr.readline()  # once it listens
+        answer = httpx.get(f"http://127.0.0.1:{port}/api/pending", timeout=30)
+    finally:
+        proc.send_signal(2)
+        out, rest = proc.communicate(timeout=60)
+
+    assert banner.startswith(f"Reviewing {MAIL} (store: {url.replace(password, '***')}) at "), (
+        banner + rest
+    )
+    assert answer.status_code == 200, "the role and its password are right"
+    for shown in (banner, rest, out):
+        assert password not in shown
 
 
 def test_a_missing_postgresql_database_is_one_line() -> None:
@@ -156,17 +227,110 @@ def test_a_missing_postgresql_database_is_one_line() -> None:
     assert 'database "no_such_database" does not exist' in line
 
 
-def test_a_file_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_file_that_is_not_a_database_is_one_line(command: str, tmp_path: Path) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("not a database, just notes\n" * 200)
+    before = _snapshot(tmp_path)
 
-    run = _cli("inbox", MAIL, "--db", str(notes))
+    run = _cli(command, MAIL, "--db", str(notes), stdin="a\n")
 
     assert run.returncode == 1
     line = _one_line(run.stderr)
-    assert str(notes) in line
-    assert "file is not a database" in line
-    assert notes.read_text() == "not a database, just notes\n" * 200
+    assert line == (
+        f"langgraph-hitl: error: Cannot open the SQLite database '{notes}': file is not a database."
+    )
+    assert _snapshot(tmp_path) == before, "nothing created or changed"
+
+
+# Root reads any file, whatever its mode. Without its capabilities (setpriv, from
+# util-linux) it is held to the file modes like anyone else, and it can still run this
+# interpreter (which may live where only root may go, unlike a user such as nobody).
+_UNPRIVILEGED = (
+    ["setpriv", "--bounding-set=-all", "--inh-caps=-all", "--"] if os.geteuid() == 0 else []
+)
+
+
+def _unprivileged(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    if _UNPRIVILEGED and shutil.which("setpriv") is None:
+        pytest.skip("running as root and setpriv (util-linux) is not installed")
+    return subprocess.run(
+        [*_UNPRIVILEGED, sys.executable, "-m", "langgraph_hitl", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200"},
+        check=False,
+    )
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[int, int, bytes]]:
+    """Each file's mode, modification time and bytes (read as the test's own user)."""
+    return {
+        str(path.relative_to(folder)): (
+            path.stat().st_mode,
+            path.stat().st_mtime_ns,
+            path.read_bytes() if path.is_file() else b"",
+        )
+        for path in sorted(folder.rglob("*"))
+    }
+
+
+@pytest.mark.parametrize(
+    ("command", "locked", "mode", "says"),
+    [
+        *[(c, "file", 0o000, "permission denied (not readable by this user)") for c in COMMANDS],
+        ("review", "file", 0o444, "permission denied (not writable by this user)"),
+        ("serve", "file", 0o444, "permission denied (not writable by this user)"),
+        ("inbox", "folder", 0o000, "permission denied (not readable by this user)"),
+        ("expire", "folder", 0o000, "permission denied (not readable by this user)"),
+    ],
+)
+def test_a_sqlite_file_this_user_may_not_open_is_one_line_and_nothing_changes(
+    command: str, locked: str, mode: int, says: str, db: Path
+) -> None:
+    before = _pending(db)
+    snapshot = _snapshot(db.parent)
+    target = db if locked == "file" else db.parent
+    target_mode = target.stat().st_mode
+    target.chmod(mode)
+    try:
+        run = _unprivileged(command, MAIL, "--db", str(db), *_port(command), stdin="a\na\n")
+    finally:
+        target.chmod(target_mode)
+
+    assert run.returncode == 1
+    assert _one_line(run.stderr) == (
+        f"langgraph-hitl: error: Cannot open the SQLite database '{db}': {says}."
+    )
+    assert run.stdout == ""
+    assert _snapshot(db.parent) == snapshot, "nothing created or changed"
+    assert _pending(db) == before
+
+
+@pytest.mark.parametrize("case", ["postgresql down", "wrong password", "unreadable file"])
+def test_debug_shows_the_traceback_of_a_database_that_cannot_be_opened(case: str, db: Path) -> None:
+    if case == "postgresql down":
+        url, cause = f"postgresql://postgres@127.0.0.1:{_free_port()}/agent", "OperationalError"
+    elif case == "wrong password":
+        url, cause = _wrong_password(_password_url()), "password authentication failed"
+    else:
+        url, cause = str(db), "PermissionError: [Errno 13] Permission denied"
+        db.chmod(0o000)
+    try:
+        debug = _unprivileged("--debug", "inbox", MAIL, "--db", url)
+    finally:
+        db.chmod(0o644)
+
+    assert debug.returncode == 1
+    assert "Traceback (most recent call last)" in debug.stderr
+    assert cause in debug.stderr
+    assert "langgraph_hitl._errors.DatabaseUnavailableError: Cannot " in debug.stderr
+    if case == "wrong password":
+        password = urlsplit(_password_url()).password
+        assert password
+        assert password not in debug.stderr + debug.stdout, "not even with --debug"
 
 
 def test_an_unexpected_failure_is_one_line_unless_debug(tmp_path: Path, db: Path) -> None:

@@ -5,13 +5,16 @@ file or folder (`mysql://host/db` would otherwise create `./mysql:/host/db`): a 
 with any other scheme, or an empty one, is refused with `DatabaseURLError`. With
 `create=False` (the reviewer commands) the SQLite file must exist already. A database
 that cannot be reached or opened raises `DatabaseUnavailableError`, naming host and
-port (never the password) or the file, and the reason.
+port (never the password) or the file, and the reason (a SQLite file this process may
+not read or write is refused before SQLite touches it, so nothing is created next to it).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
+import stat
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +43,10 @@ ACCEPTED_FORMS = (
 
 # A scheme is two or more letters before a colon, so `C:\agent.db` stays a path.
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]+):")
+
+
+# The severity libpq puts before the server's message.
+_SEVERITY = re.compile(r"^(?:FATAL|ERROR|PANIC):\s*")
 
 
 def is_postgres_url(url: str) -> bool:
@@ -96,11 +103,19 @@ def check_database_url(url: str, *, create: bool = True) -> str:
     if not path.strip():
         raise DatabaseURLError(f"The database {url!r} names no file; expected {ACCEPTED_FORMS}.")
     file = Path(path).expanduser()
-    if file.is_dir():
+    try:
+        mode: int | None = file.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        mode = None
+    except OSError:
+        # E.g. a folder on the way that this user may not enter: not a wrong value, a
+        # file that cannot be opened (`open_checkpointer` says why).
+        return str(file)
+    if mode is not None and stat.S_ISDIR(mode):
         raise DatabaseURLError(
             f"The database {url!r} is a folder, not a SQLite file; expected {ACCEPTED_FORMS}."
         )
-    if not create and not file.is_file():
+    if not create and (mode is None or not stat.S_ISREG(mode)):
         raise DatabaseURLError(
             f"No database file {url!r} (nothing was created); expected the path of an existing "
             "SQLite file (as the agent that wrote it was given) or a postgresql:// URL."
@@ -120,14 +135,39 @@ def _postgres_unavailable(url: str, exc: Exception) -> DatabaseUnavailableError:
     # psycopg's reasons run over several lines; the first that says why is enough.
     first = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
     reason = first.rpartition("failed:")[2].strip() or first or type(exc).__name__
+    reason = _SEVERITY.sub("", reason)  # "FATAL:  password authentication failed ..."
     database = (parts.path or "/").lstrip("/") or "(default)"
     return DatabaseUnavailableError(
         f"Cannot reach the PostgreSQL database {database!r} at {where}: {reason}."
     )
 
 
-def _sqlite_unavailable(path: str, exc: Exception) -> DatabaseUnavailableError:
+def _sqlite_unavailable(path: str, exc: Exception | str) -> DatabaseUnavailableError:
     return DatabaseUnavailableError(f"Cannot open the SQLite database {path!r}: {exc}.")
+
+
+def _check_access(path: str) -> None:
+    """Refuse a SQLite file this process may not read and write, saying which.
+
+    SQLite itself only says "unable to open database file" (or fails later, on the first
+    write, after it made `-wal` and `-shm` files next to a read-only one). Opening the
+    file here names the reason, and nothing is created. A file that does not exist is
+    left to the caller (created, or refused by `check_database_url`).
+    """
+    if path == ":memory:":
+        return
+    # O_NONBLOCK: never wait on a FIFO that has no writer.
+    for flags, what in ((os.O_RDONLY, "readable"), (os.O_RDWR, "writable")):
+        try:
+            fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            reason = (exc.strerror or type(exc).__name__).lower()
+            if isinstance(exc, PermissionError):
+                reason += f" (not {what} by this user)"
+            raise _sqlite_unavailable(path, reason) from exc
+        os.close(fd)
 
 
 def _connect_sqlite(path: str, *, create: bool) -> sqlite3.Connection:
@@ -181,6 +221,7 @@ def open_checkpointer(url: str, *, create: bool = True) -> Iterator[BaseCheckpoi
         return
     from langgraph.checkpoint.sqlite import SqliteSaver
 
+    _check_access(target)
     try:
         conn = _connect_sqlite(target, create=create)
     except sqlite3.Error as exc:
@@ -222,6 +263,7 @@ async def aopen_checkpointer(
     import aiosqlite
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
+    _check_access(target)
     if target != ":memory:" and create:
         Path(target).parent.mkdir(parents=True, exist_ok=True)
     where = target if create or target == ":memory:" else f"file:{quote(target)}?mode=rw"
