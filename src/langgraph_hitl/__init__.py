@@ -15,7 +15,14 @@ from ._approval import (
     ToolApprovalRequest,
     approval_tool,
 )
-from ._audit import AuditRecord, AuditSource, aaudit_trail, audit_trail
+from ._audit import (
+    AuditRecord,
+    AuditSource,
+    EscalationRecord,
+    Vote,
+    aaudit_trail,
+    audit_trail,
+)
 from ._builder import (
     HITLInput,
     HITLState,
@@ -28,6 +35,7 @@ from ._deadline import TIMEOUT_REVIEWER
 from ._decisions import Approve, Decision, DecisionType, Edit, EditedAction, Reject, Respond
 from ._errors import (
     AmbiguousResumeError,
+    ApprovalPolicyError,
     CheckpointerRequiredError,
     DatabaseUnavailableError,
     DatabaseURLError,
@@ -63,6 +71,7 @@ from ._human import (
 )
 from ._inbox import Inbox, Page, ProgressCallback
 from ._pending import PendingInterrupt, apending_interrupts, pending_interrupts
+from ._policy import Escalate, RequestedBy
 from ._remote import RemoteInbox
 from ._resume import aresume, aresume_command, resume, resume_command
 from ._shapes import AnswerShape
@@ -92,9 +101,13 @@ __all__ = [
     "DecisionType",
     "Edit",
     "EditedAction",
+    "Escalate",
+    "EscalationRecord",
     "Reject",
+    "RequestedBy",
     "Respond",
     "ToolApprovalRequest",
+    "Vote",
     "aaudit_trail",
     "approval_tool",
     "audit_trail",
@@ -122,6 +135,7 @@ __all__ = [
     "open_checkpointer",
     # Errors
     "AmbiguousResumeError",
+    "ApprovalPolicyError",
     "CheckpointerRequiredError",
     "DatabaseURLError",
     "DatabaseUnavailableError",

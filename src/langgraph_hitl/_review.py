@@ -28,6 +28,7 @@ from ._errors import (
 )
 from ._inbox import Inbox
 from ._jsontext import loads as strict_json
+from ._requests import approvals_text
 from ._terminal import age_of, compact, expiry_of, fields_of, hidden, open_inbox
 from ._validation import schema_key, validate_answer
 
@@ -189,6 +190,9 @@ class _Review:
             say(f"query:       {fields['query']}")
         if isinstance(fields.get("reviewers"), list):
             say(f"reviewers:   {', '.join(map(str, fields['reviewers']))}")
+        progress = approvals_text(item.value)
+        if progress:
+            say(f"approvals:   {progress}")
         if not fields or not {"name", "args", "query", "description"} & set(fields):
             say(f"value:       {compact(item.value)}")
         if hidden(item):

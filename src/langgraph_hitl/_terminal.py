@@ -23,6 +23,7 @@ from ._display import HIDDEN_WARNING, has_hidden, visible
 from ._graphref import load_graph
 from ._inbox import Inbox
 from ._remote_cli import UsageError
+from ._requests import approvals_text
 from .notify import failed_deliveries
 
 if TYPE_CHECKING:
@@ -154,7 +155,8 @@ def _subject(item: PendingInterrupt) -> str:
     if isinstance(fields.get("query"), str):
         return str(fields["query"])
     if isinstance(fields.get("name"), str):
-        return str(fields["name"])
+        progress = approvals_text(item.value)
+        return f"{fields['name']} ({progress})" if progress else str(fields["name"])
     if not fields:
         return compact(item.value)
     return "-"
