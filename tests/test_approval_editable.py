@@ -157,6 +157,11 @@ def test_a_json_schema_tool_is_pinned_too(
     checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
 ) -> None:
     sent: list[dict[str, Any]] = []
+
+    def send(**kwargs: Any) -> str:
+        sent.append(kwargs)
+        return "Sent."
+
     send_email = StructuredTool(
         name="send_email",
         description="Send an e-mail.",
@@ -169,7 +174,7 @@ def test_a_json_schema_tool_is_pinned_too(
             },
             "required": ["to", "subject", "body"],
         },
-        func=lambda **kwargs: sent.append(kwargs) or "Sent.",
+        func=send,
     )
     graph = _start(checkpointer, config, approval_tool(send_email, editable={"body"}))
     with pytest.raises(InvalidResumeError):
