@@ -326,7 +326,7 @@ def test_debug_shows_the_traceback_of_a_database_that_cannot_be_opened(case: str
     assert debug.returncode == 1
     assert "Traceback (most recent call last)" in debug.stderr
     assert cause in debug.stderr
-    assert "langgraph_hitl._errors.DatabaseUnavailableError: Cannot " in debug.stderr
+    assert "langgraph_hitl.core._errors.DatabaseUnavailableError: Cannot " in debug.stderr
     if case == "wrong password":
         password = urlsplit(_password_url()).password
         assert password

@@ -4,7 +4,14 @@ Tools that pause for a human, a graph builder that enforces one tool call per st
 and resume helpers that validate every answer before anything is sent.
 """
 
-from .answers._audit import AuditRecord, AuditSource, aaudit_trail, audit_trail
+from .answers._audit import (
+    AuditRecord,
+    AuditSource,
+    EscalationRecord,
+    Vote,
+    aaudit_trail,
+    audit_trail,
+)
 from .answers._deadline import TIMEOUT_REVIEWER
 from .answers._decisions import (
     Approve,
@@ -19,6 +26,7 @@ from .answers._resume import aresume, aresume_command, resume, resume_command
 from .core import _compat as _compat
 from .core._errors import (
     AmbiguousResumeError,
+    ApprovalPolicyError,
     CheckpointerRequiredError,
     DatabaseUnavailableError,
     DatabaseURLError,
@@ -75,6 +83,7 @@ from .tools._human import (
     OnReply,
     human_assistance_tool,
 )
+from .tools._policy import Escalate, RequestedBy
 
 __version__: str = VERSION
 """The installed version of langgraph-hitl (from the package metadata)."""
@@ -101,9 +110,13 @@ __all__ = [
     "DecisionType",
     "Edit",
     "EditedAction",
+    "Escalate",
+    "EscalationRecord",
     "Reject",
+    "RequestedBy",
     "Respond",
     "ToolApprovalRequest",
+    "Vote",
     "aaudit_trail",
     "approval_tool",
     "audit_trail",
@@ -131,6 +144,7 @@ __all__ = [
     "open_checkpointer",
     # Errors
     "AmbiguousResumeError",
+    "ApprovalPolicyError",
     "CheckpointerRequiredError",
     "DatabaseURLError",
     "DatabaseUnavailableError",

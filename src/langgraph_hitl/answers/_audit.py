@@ -26,7 +26,15 @@ if TYPE_CHECKING:
     from langgraph.pregel import Pregel
     from langgraph.types import StateSnapshot
 
-__all__ = ["AUDIT_KEY", "AuditRecord", "AuditSource", "aaudit_trail", "audit_trail"]
+__all__ = [
+    "AUDIT_KEY",
+    "AuditRecord",
+    "AuditSource",
+    "EscalationRecord",
+    "Vote",
+    "aaudit_trail",
+    "audit_trail",
+]
 
 AUDIT_KEY = "hitl_audit"
 """The key of the audit record in an approval tool message's `artifact` dict."""
@@ -46,6 +54,86 @@ AuditSource = Literal["human", "timeout", "superseded"]
 
 _SOURCES: tuple[str, ...] = get_args(AuditSource)
 _SHAPES: tuple[str, ...] = get_args(AnswerShape)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Vote:
+    """One answer a reviewer (or the system, at a deadline) gave about a call."""
+
+    reviewer: str | None
+    """Who voted (a declared name, not an authenticated identity)."""
+    decision: DecisionType
+    """What they answered: `"approve"`, `"edit"`, `"reject"` or `"respond"`."""
+    args: dict[str, Any]
+    """The arguments the vote is about: those it saw, or for an edit those it made."""
+    decided_at: datetime
+    """When the tool took the vote (UTC)."""
+    source: AuditSource = "human"
+    """`"human"`, or `"timeout"` for the decision a deadline applied."""
+    message: str | None = None
+    """The reason of a rejection, or the text of a response."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The vote as a JSON-serializable dict."""
+        return {
+            "reviewer": self.reviewer,
+            "decision": self.decision,
+            "args": self.args,
+            "decided_at": self.decided_at.isoformat(),
+            "source": self.source,
+            "message": self.message,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Vote:
+        """Read a vote back from `to_json`'s dict (ValueError when it is not one)."""
+        decision, source = data.get("decision"), data.get("source", "human")
+        if decision not in DECISION_TYPES or source not in _SOURCES:
+            raise ValueError(f"Not a vote: decision={decision!r}, source={source!r}.")
+        reviewer, message = data.get("reviewer"), data.get("message")
+        return cls(
+            reviewer=None if reviewer is None else str(reviewer),
+            decision=decision,
+            args=dict(data.get("args") or {}),
+            decided_at=_time(data.get("decided_at")),
+            source=source,
+            message=None if message is None else str(message),
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EscalationRecord:
+    """A deadline that handed a request to other reviewers (`Escalate`)."""
+
+    escalated_at: datetime
+    """When the system applied the escalation (UTC)."""
+    reviewers: tuple[str, ...]
+    """Who could decide from then on."""
+    expires_at: datetime
+    """Their deadline."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The escalation as a JSON-serializable dict."""
+        return {
+            "escalated_at": self.escalated_at.isoformat(),
+            "reviewers": list(self.reviewers),
+            "expires_at": self.expires_at.isoformat(),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> EscalationRecord:
+        """Read an escalation back from `to_json`'s dict (ValueError when it is not one)."""
+        return cls(
+            escalated_at=_time(data.get("escalated_at")),
+            reviewers=tuple(str(name) for name in data.get("reviewers") or ()),
+            expires_at=_time(data.get("expires_at")),
+        )
+
+
+def _time(raw: object) -> datetime:
+    if not isinstance(raw, str):
+        raise ValueError(f"Not a time: {raw!r} is not an ISO 8601 string.")
+    return datetime.fromisoformat(raw)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -74,6 +162,13 @@ class AuditRecord:
     """The shape the answer came in, which tells the client that sent it: `"decision"`
     (this library, LangChain per-call clients), `"decisions"` (Agent Chat UI),
     `"human_response"` (Agent Inbox); None when nobody answered (`"superseded"`)."""
+    votes: tuple[Vote, ...] = ()
+    """Every answer given about the call, oldest first, the deciding one last (with a
+    `quorum`, each approval is one vote). Empty when nobody answered (`"superseded"`)."""
+    escalations: tuple[EscalationRecord, ...] = ()
+    """Each time a deadline handed the request to other reviewers, oldest first."""
+    requested_by: str | None = None
+    """Who asked for the call, when the tool tracks it (see `approval_tool`)."""
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON-serializable dict (the form kept in the thread)."""
@@ -88,6 +183,9 @@ class AuditRecord:
             "decided_at": self.decided_at.isoformat(),
             "source": self.source,
             "answer_shape": self.answer_shape,
+            "votes": [vote.to_json() for vote in self.votes],
+            "escalations": [escalation.to_json() for escalation in self.escalations],
+            "requested_by": self.requested_by,
         }
 
     @classmethod
@@ -109,6 +207,7 @@ class AuditRecord:
             raise ValueError(f"Not an audit record: decided_at={raw_time!r} is not a string.")
         executed = data.get("executed_args")
         shape = data.get("answer_shape")
+        requested_by = data.get("requested_by")
         return cls(
             tool=str(data["tool"]),
             tool_call_id=str(data["tool_call_id"]),
@@ -120,6 +219,11 @@ class AuditRecord:
             decided_at=datetime.fromisoformat(raw_time),
             source=source,
             answer_shape=shape if shape in _SHAPES else None,
+            votes=tuple(Vote.from_json(vote) for vote in data.get("votes") or ()),
+            escalations=tuple(
+                EscalationRecord.from_json(item) for item in data.get("escalations") or ()
+            ),
+            requested_by=None if requested_by is None else str(requested_by),
         )
 
 

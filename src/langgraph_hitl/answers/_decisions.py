@@ -13,6 +13,8 @@ and `reviewer` restricted to the tool's reviewers when it has any.
 from __future__ import annotations
 
 import contextvars
+import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union, cast, get_args
 
 import jsonschema
@@ -44,7 +46,7 @@ from ..core._shapes import (
     relocate,
     server_reviewer,
 )
-from ._deadline import check_answer
+from ._deadline import TIMEOUT_REVIEWER, check_answer
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Sequence
@@ -63,8 +65,11 @@ __all__ = [
     "DecisionType",
     "Edit",
     "EditedAction",
+    "Escalation",
+    "Pinned",
     "Reject",
     "Respond",
+    "Voters",
     "decision_model",
     "publishing",
     "strict_args",
@@ -151,6 +156,119 @@ class Respond(_Decision):
     text: an empty result would tell the model nothing)."""
 
 
+class Escalation(BaseModel):
+    """The system's answer at the deadline of a request that escalates (see `Escalate`).
+
+    Only `Inbox.expire` sends it, as the request's published `on_timeout`; it hands the
+    request to the next reviewers instead of deciding.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["escalate"] = "escalate"
+    """Always `"escalate"`."""
+    reviewer: str
+    """Always the system's name, `TIMEOUT_REVIEWER`."""
+    at: str
+    """The deadline that escalates the request (ISO 8601): the next one counts from it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Voters:
+    """Who may vote on a request now, for a tool with a policy."""
+
+    eligible: tuple[str, ...] | None
+    """The names accepted (None: any name not refused)."""
+    refused: tuple[tuple[str, str], ...] = ()
+    """Names refused now, each with the reason."""
+    system: bool = False
+    """Whether the system's name (`TIMEOUT_REVIEWER`) is accepted (the request has a deadline)."""
+
+    def check(self, name: str) -> str:
+        if name == TIMEOUT_REVIEWER and self.system:
+            return name
+        reasons = dict(self.refused)
+        who = (
+            f"who may vote now: {list(self.eligible)}"
+            if self.eligible is not None
+            else f"any reviewer but {sorted(reasons)}"
+        )
+        if name in reasons:
+            raise ValueError(f"reviewer {name!r} {reasons[name]}; {who}")
+        if not name or (self.eligible is not None and name not in self.eligible):
+            raise ValueError(f"reviewer {name!r} may not vote on this request; {who}")
+        return name
+
+    def json_schema(self) -> dict[str, Any]:
+        if self.eligible is not None:
+            names = [*self.eligible, *([TIMEOUT_REVIEWER] if self.system else [])]
+            return {"enum": names, "type": "string"}
+        schema: dict[str, Any] = {"type": "string", "minLength": 1}
+        if self.refused:
+            schema["not"] = {"enum": [name for name, _ in self.refused]}
+        return schema
+
+
+@dataclass(frozen=True, slots=True)
+class Pinned:
+    """The arguments an edit may not change (`approval_tool(editable=...)`), and their values.
+
+    A name mapped to `ABSENT` is one the model did not give: an edit may not add it.
+    """
+
+    values: tuple[tuple[str, Any], ...]
+    editable: tuple[str, ...]
+
+    def check(self, args: object) -> object:
+        if not isinstance(args, dict):
+            return args
+        for name, value in self.values:
+            if value is ABSENT:
+                if name in args:
+                    raise ValueError(
+                        f"{name!r} may not be edited (editable: {list(self.editable)}); "
+                        "the model did not give it, so leave it out"
+                    )
+            elif name not in args or not _same(args[name], value):
+                got = f"got {args[name]!r}" if name in args else "it is missing"
+                raise ValueError(
+                    f"{name!r} may not be edited (editable: {list(self.editable)}); it must "
+                    f"stay {value!r}, {got}"
+                )
+        return args
+
+    def pin(self, schema: dict[str, Any]) -> None:
+        """Pin the arguments in an object schema: `const` values, `false` for absent ones."""
+        properties = dict(schema.get("properties") or {})
+        required = list(schema.get("required") or [])
+        for name, value in self.values:
+            if value is ABSENT:
+                properties[name] = False
+                required = [r for r in required if r != name]
+            else:
+                original = properties.get(name)
+                pinned = dict(original) if isinstance(original, dict) else {}
+                pinned["const"] = value
+                properties[name] = pinned
+                if name not in required:
+                    required.append(name)
+        schema["properties"] = properties
+        schema["required"] = required
+
+
+class _Absent:
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT: Any = _Absent()
+"""Stands for an argument the model did not give (see `Pinned`)."""
+
+
+def _same(a: object, b: object) -> bool:
+    return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)
+
+
 Decision = Annotated[Approve | Edit | Reject | Respond, Discriminator("type")]
 """Any reviewer decision, read by its `type` tag (one precise error per bad answer)."""
 
@@ -182,7 +300,7 @@ class DecisionRoot(RootModel[Any]):
     @model_validator(mode="wrap")
     @classmethod
     def _read(cls, value: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
-        if isinstance(value, _Decision):
+        if isinstance(value, (_Decision, Escalation)):
             # A decision model sent as-is (e.g. `Command(resume=Approve())`) is read as its
             # wire dict, so the tool's own, stricter variant of that model validates it.
             decision: object = value.model_dump(mode="json", exclude_none=True)
@@ -333,23 +451,58 @@ def _as_is(value: object) -> object:
     return value
 
 
-def _edit_args(args_schema: ArgsSchema | None, *, allow_extra: bool) -> object:
+def _edit_args(
+    args_schema: ArgsSchema | None, *, allow_extra: bool, pinned: Pinned | None = None
+) -> object:
     if isinstance(args_schema, type) and issubclass(args_schema, BaseModel):
         # Checked as the model (unknown keys refused), kept and dumped as the dict the
         # reviewer sent.
         strict = strict_args(args_schema, allow_extra=allow_extra)
+        if pinned is None:
+            return Annotated[
+                strict,
+                WrapValidator(_AsSent(strict)),
+                PlainSerializer(_as_is, return_type=Any),
+            ]
+        # A subclass of this request's own, so that its published schema pins the values.
+        fixed = type(
+            strict.__name__,
+            (strict,),
+            {
+                "model_config": ConfigDict(json_schema_extra=pinned.pin),
+                "__module__": strict.__module__,
+                "__doc__": strict.__doc__,
+                "__qualname__": strict.__qualname__,
+            },
+        )
         return Annotated[
-            strict,
-            WrapValidator(_AsSent(strict)),
+            fixed,
+            WrapValidator(_AsSent(fixed)),
+            AfterValidator(pinned.check),
             PlainSerializer(_as_is, return_type=Any),
         ]
     if isinstance(args_schema, dict):
         checked = strict_json_schema(args_schema)
+        if pinned is None:
+            return Annotated[
+                dict[str, Any], WithJsonSchema(checked), AfterValidator(_JSONArgs(checked))
+            ]
+        checked = json.loads(json.dumps(checked))
+        pinned.pin(checked)
         return Annotated[
-            dict[str, Any], WithJsonSchema(checked), AfterValidator(_JSONArgs(checked))
+            dict[str, Any],
+            WithJsonSchema(checked),
+            AfterValidator(pinned.check),
+            AfterValidator(_JSONArgs(checked)),
         ]
     # A pydantic.v1 tool: any object; the tool checks its arguments when it runs.
+    if pinned is not None:
+        return Annotated[dict[str, Any], AfterValidator(pinned.check)]
     return dict[str, Any]
+
+
+def _reviewer_field(voters: Voters) -> object:
+    return Annotated[str, AfterValidator(voters.check), WithJsonSchema(voters.json_schema())]
 
 
 def _variant(
@@ -359,6 +512,8 @@ def _variant(
     args_schema: ArgsSchema | None,
     reviewers: tuple[str, ...] | None,
     allow_extra: bool,
+    voters: Voters | None = None,
+    pinned: Pinned | None = None,
 ) -> type[_Decision]:
     """One decision model for one tool: tag required, reviewer and edit pinned to the tool."""
     base = _BY_TYPE[kind]
@@ -367,12 +522,14 @@ def _variant(
         # Required (no default) so the published schema says what LangChain's does.
         "type": (Literal[kind], ...),
     }
-    if reviewers is not None:
+    if voters is not None:
+        fields["reviewer"] = (_reviewer_field(voters), ...)
+    elif reviewers is not None:
         fields["reviewer"] = (Literal[reviewers], ...)
     if kind == "edit":
         action: dict[str, Any] = {
             "name": (Literal[tool_name], ...),
-            "args": (_edit_args(args_schema, allow_extra=allow_extra), ...),
+            "args": (_edit_args(args_schema, allow_extra=allow_extra, pinned=pinned), ...),
         }
         edited = create_model("EditedAction", __base__=EditedAction, __module__=__name__, **action)
         fields["edited_action"] = (edited, ...)
@@ -382,6 +539,21 @@ def _variant(
     return cast("type[_Decision]", model)
 
 
+def _escalation(at: str) -> type[BaseModel]:
+    fields: dict[str, Any] = {
+        "type": (Literal["escalate"], ...),
+        "reviewer": (Literal[TIMEOUT_REVIEWER], ...),
+        "at": (Literal[at], ...),
+    }
+    return create_model(
+        "Escalation",
+        __base__=Escalation,
+        __module__=__name__,
+        __doc__=Escalation.__doc__,
+        **fields,
+    )
+
+
 def decision_model(
     tool_name: str,
     *,
@@ -389,6 +561,9 @@ def decision_model(
     args_schema: ArgsSchema | None,
     reviewers: Collection[str] | None,
     allow_extra: bool = False,
+    voters: Voters | None = None,
+    pinned: Pinned | None = None,
+    escalate_at: str | None = None,
 ) -> type[DecisionRoot]:
     """The type an approval interrupt validates its answer with, built once per tool.
 
@@ -396,18 +571,26 @@ def decision_model(
     at every `interrupt()`, which for a model reuses its validator (microseconds) and for a
     union rebuilds it (a tenth of a millisecond or more). An edit's arguments may hold
     keys `args_schema` does not declare only with `allow_extra` (the tool takes them).
+
+    A tool with a policy builds one per request instead: `voters` says who may vote now
+    (instead of `reviewers`), `pinned` which arguments an edit may not change, and
+    `escalate_at` admits the system's escalation at that deadline.
     """
     names = tuple(sorted(reviewers)) if reviewers is not None else None
-    members = tuple(
+    members: tuple[type[BaseModel], ...] = tuple(
         _variant(
             kind,
             tool_name=tool_name,
             args_schema=args_schema,
             reviewers=names,
             allow_extra=allow_extra,
+            voters=voters,
+            pinned=pinned,
         )
         for kind in dict.fromkeys(allowed)
     )
+    if escalate_at is not None:
+        members = (*members, _escalation(escalate_at))
     # A union of one member cannot take a discriminator.
     root: object = (
         members[0] if len(members) == 1 else Annotated[Union[members], Discriminator("type")]  # noqa: UP007

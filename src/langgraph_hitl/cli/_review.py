@@ -30,6 +30,7 @@ from ..core._errors import (
 from ..core._jsontext import loads as strict_json
 from ..core._schema import resolve, tags_of
 from ..inbox._inbox import Inbox
+from ..tools._requests import approvals_text
 from ._terminal import age_of, compact, expiry_of, fields_of, hidden, open_inbox
 
 if TYPE_CHECKING:
@@ -154,6 +155,9 @@ class _Review:
             say(f"query:       {fields['query']}")
         if isinstance(fields.get("reviewers"), list):
             say(f"reviewers:   {', '.join(map(str, fields['reviewers']))}")
+        progress = approvals_text(item.value)
+        if progress:
+            say(f"approvals:   {progress}")
         if not fields or not {"name", "args", "query", "description"} & set(fields):
             say(f"value:       {compact(item.value)}")
         if hidden(item):

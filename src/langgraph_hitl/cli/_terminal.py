@@ -23,6 +23,7 @@ from ..core._graphref import load_graph
 from ..graph._checkpointers import open_checkpointer
 from ..inbox._inbox import Inbox
 from ..notify import failed_deliveries
+from ..tools._requests import approvals_text
 from ._remote import UsageError
 
 if TYPE_CHECKING:
@@ -153,7 +154,8 @@ def _subject(item: PendingInterrupt) -> str:
     if isinstance(fields.get("query"), str):
         return str(fields["query"])
     if isinstance(fields.get("name"), str):
-        return str(fields["name"])
+        progress = approvals_text(item.value)
+        return f"{fields['name']} ({progress})" if progress else str(fields["name"])
     if not fields:
         return compact(item.value)
     return "-"

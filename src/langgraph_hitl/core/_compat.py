@@ -35,17 +35,21 @@ SUPPORTED = "langgraph>=1.2,<2, langgraph-checkpoint>=3,<5, langchain-core>=1,<2
 """The upstream versions these details were checked against (pyproject.toml's ranges)."""
 
 __all__ = [
+    "CHECKPOINTER_KEY",
     "CHECKPOINT_MAP_KEY",
+    "CHECKPOINT_NS_KEY",
     "CONTROL_CHANNELS",
     "ERROR",
     "ERROR_SOURCE_NODE",
     "EXT_CONSTRUCTOR_KW_ARGS",
     "INTERRUPT",
+    "NS_SEP",
     "NULL_TASK_ID",
     "PULL_TASK_PREFIX",
     "RESUME",
     "SCHEDULED",
     "STRICT_RESUME_KEY",
+    "TASK_ID_KEY",
     "SUPPORTED",
     "TOOL_CALL_WITH_CONTEXT",
     "GraphInterrupt",
@@ -115,6 +119,12 @@ STRICT_RESUME_KEY = _constant(_constants, "CONFIG_KEY_STRICT_RESUME", "__pregel_
 them: our send-time race check. Required: without it the check would silently be off."""
 CHECKPOINT_MAP_KEY = _constant(_constants, "CONFIG_KEY_CHECKPOINT_MAP", "checkpoint_map")
 """The configurable key that maps a task's namespaces to their checkpoint ids."""
+CHECKPOINT_NS_KEY = _constant(_constants, "CONFIG_KEY_CHECKPOINT_NS", "checkpoint_ns")
+"""The configurable key of a task's namespace (`parent|node:task_id`)."""
+CHECKPOINTER_KEY = _constant(_constants, "CONFIG_KEY_CHECKPOINTER", "__pregel_checkpointer")
+"""The configurable key of the running graph's checkpointer, inside a task."""
+TASK_ID_KEY = _constant(_constants, "CONFIG_KEY_TASK_ID", "__pregel_task_id")
+"""The configurable key of the running task's id (its writes are saved under it)."""
 
 # --- Interrupt ids -------------------------------------------------------------------------
 
@@ -122,6 +132,8 @@ _interrupt_id: Callable[[str, int], str] | None = getattr(_types, "_interrupt_id
 if _interrupt_id is None:
     raise _changed("langgraph.types._interrupt_id(namespace, answered)")
 _NS_SEP = _constant(_constants, "NS_SEP", "|")
+NS_SEP = _NS_SEP
+"""What joins the parts of a task's namespace: its parent's namespace, then its own."""
 
 
 def interrupt_id_of(namespace: str, answered: int) -> str:

@@ -13,6 +13,7 @@ HITLError                         base of every error this library raises
 ├── InvalidResumeError            (ValueError)   an answer that fails its interrupt's schema
 │   └── TimeoutTooEarlyError                     a timeout decision sent before the deadline
 ├── RequestExpiredError           (ValueError)   a human answer after the request's deadline
+├── ApprovalPolicyError           (ValueError)   an approval policy a call can never satisfy
 ├── DatabaseURLError              (ValueError)   a database URL or path that names no database
 ├── DatabaseUnavailableError      (RuntimeError) a database that cannot be reached or opened
 ├── GraphSpecError                (ValueError)   a `file.py:graph` reference that names no graph
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AmbiguousResumeError",
+    "ApprovalPolicyError",
     "CheckpointerRequiredError",
     "DatabaseURLError",
     "DatabaseUnavailableError",
@@ -190,6 +192,14 @@ class InvalidResumeError(HITLError, ValueError):
 
 class RequestExpiredError(HITLError, ValueError):
     """A human answered a request after its deadline; its `on_timeout` answer applies instead."""
+
+
+class ApprovalPolicyError(HITLError, ValueError):
+    """An approval tool's policy cannot be applied to a call, so nobody is asked.
+
+    Raised by the tool before it pauses: `allow_self_approval=False` without a way to tell
+    who asked, or a quorum the call's reviewers could never reach.
+    """
 
 
 class ServerError(HITLError, RuntimeError):

@@ -30,6 +30,7 @@ __all__ = [
     "IGNORED",
     "AnswerShape",
     "Reading",
+    "authenticated_user",
     "batch_schema",
     "inbox_schema",
     "read_answer",
@@ -75,6 +76,11 @@ def server_reviewer() -> str | None:
         configurable = get_config().get("configurable") or {}
     except RuntimeError:
         return None
+    return authenticated_user(configurable)
+
+
+def authenticated_user(configurable: Mapping[str, Any]) -> str | None:
+    """LangGraph Server's authenticated user of a run's configurable (its identity), if any."""
     user = configurable.get("langgraph_auth_user")
     if user is None:
         # No custom auth: LangGraph Server then has no user, and the payload's name stands.

@@ -19,6 +19,7 @@ __all__ = [
     "ApprovalReviewConfig",
     "ApprovalWhen",
     "ToolApprovalRequest",
+    "approvals_text",
 ]
 
 
@@ -50,11 +51,13 @@ class ToolApprovalRequest(TypedDict):
     """The interrupt value of an approval tool's call (JSON-serializable).
 
     LangChain's per-call `ToolApprovalRequest`, plus the decisions allowed and, when the
-    tool restricts them, its reviewers. It also carries the call as LangChain's batched
-    `HITLRequest` (`action_requests`, `review_configs`), which Agent Chat UI and Agent
-    Inbox show with their approval controls. Answer it with one decision (keyed by the
-    interrupt's id or the tool call id, or bare), `{"decisions": [decision]}`, or Agent
-    Inbox's `[HumanResponse]`.
+    tool restricts them, its reviewers (who may vote now). A tool with a policy (`quorum`,
+    `allow_self_approval`, `requested_by`, `editable`, `Escalate`) also shows the votes so
+    far; its `args` are the current arguments (the last edit's). It also carries the call
+    as LangChain's batched `HITLRequest` (`action_requests`, `review_configs`), which
+    Agent Chat UI and Agent Inbox show with their approval controls. Answer it with one
+    decision (keyed by the interrupt's id or the tool call id, or bare),
+    `{"decisions": [decision]}`, or Agent Inbox's `[HumanResponse]`.
     """
 
     type: Literal["tool_approval"]
@@ -78,7 +81,22 @@ class ToolApprovalRequest(TypedDict):
     expires_at: NotRequired[str]
     """When the request expires (ISO 8601, UTC), when the tool has a `timeout`."""
     on_timeout: NotRequired[dict[str, Any]]
-    """The decision applied at expiry (by `Inbox.expire`), when the tool has a `timeout`."""
+    """The decision applied at expiry (by `Inbox.expire`), when the tool has a `timeout`;
+    for a request that escalates, the system's `{"type": "escalate", ...}` answer."""
+    quorum: NotRequired[int]
+    """How many distinct reviewers must approve the current `args` (a tool with a policy)."""
+    approvals: NotRequired[list[str]]
+    """Who approved the current `args` so far, in order (a tool with a policy)."""
+    requested_by: NotRequired[str]
+    """Who asked for the call, when known (a tool with a policy)."""
+    allow_self_approval: NotRequired[Literal[False]]
+    """Present (False) when the person who asked may not vote."""
+    editable: NotRequired[list[str]]
+    """The arguments an edit may change, when the tool limits them."""
+    votes: NotRequired[list[dict[str, Any]]]
+    """Every vote so far (`Vote.to_json()`), oldest first (a tool with a policy)."""
+    escalations: NotRequired[list[dict[str, Any]]]
+    """Every escalation so far (`EscalationRecord.to_json()`) (a tool with a policy)."""
 
 
 class ApprovalWhen(Protocol):
@@ -96,3 +114,14 @@ class ApprovalDescription(Protocol):
     """The text shown to the reviewer for a call, made from the model's arguments."""
 
     def __call__(self, args: dict[str, Any], /) -> str: ...
+
+
+def approvals_text(value: object) -> str | None:
+    """ "1 of 2 approvals (alice)" for a request that needs several, else None."""
+    if not isinstance(value, dict) or value.get("type") != "tool_approval":
+        return None
+    quorum, approvals = value.get("quorum"), value.get("approvals")
+    if not isinstance(quorum, int) or quorum < 2 or not isinstance(approvals, list):
+        return None
+    who = f" ({', '.join(map(str, approvals))})" if approvals else ""
+    return f"{len(approvals)} of {quorum} approvals{who}"

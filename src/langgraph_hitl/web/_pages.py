@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
 from ..core._display import HIDDEN_WARNING, has_hidden, visible, visible_html
+from ..tools._requests import approvals_text
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -230,6 +231,9 @@ def card_html(
             "marked &lt;U+XXXX&gt;: the text may not be what it seems.</p>"
         )
     details += f'<p class="description">{visible_html(text)}</p>' if text else ""
+    progress = approvals_text(value)
+    if progress:
+        details += f'<p class="approvals">{visible_html(progress)}</p>'
     args = value.get("args") if isinstance(value, Mapping) else None
     if item.type == "tool_approval" and isinstance(args, Mapping):
         rows = "".join(

@@ -1,0 +1,83 @@
+"""A payments agent with no LLM, whose `pay` needs two approvals (the policies of issue 16).
+
+`pay` is gated by `approval_tool(quorum=2, reviewers={"alice", "bob", "carol"},
+allow_self_approval=False, editable={"memo"})`; nobody answering within an hour escalates
+the request to `cfo` for another hour, then rejects it. `overdue` is the same agent whose
+first deadline is a microsecond after the call paused, so it is overdue by the time any
+other process looks. Each payment appends one JSON line to the file named by
+`LANGGRAPH_HITL_TEST_OUTBOX` (the side effect the tests count).
+
+Used as `GRAPH` on the command line: `tests/graphs/policies.py:payments`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.tools import tool
+
+from langgraph_hitl import (
+    Escalate,
+    Inbox,
+    Reject,
+    approval_tool,
+    build_hitl_graph,
+    open_checkpointer,
+)
+from langgraph_hitl.core._graphref import load_graph
+
+from .mail import OUTBOX_ENV, RuleModel
+
+if TYPE_CHECKING:
+    from multiprocessing.queues import Queue
+
+REVIEWERS = {"alice", "bob", "carol"}
+
+
+@tool
+def pay(to: str, amount: int, memo: str = "") -> str:
+    """Pay someone."""
+    outbox = os.environ.get(OUTBOX_ENV)
+    if outbox:
+        with open(outbox, "a") as file:
+            file.write(json.dumps({"to": to, "amount": amount, "memo": memo}) + "\n")
+    return f"Paid {amount} to {to}."
+
+
+def _graph(first: timedelta) -> Any:
+    gated = approval_tool(
+        pay,
+        reviewers=REVIEWERS,
+        quorum=2,
+        allow_self_approval=False,
+        editable={"memo"},
+        timeout=first,
+        on_timeout=Escalate(
+            reviewers={"cfo"},
+            timeout=timedelta(hours=1),
+            on_timeout=Reject(message="Nobody approved the payment in time."),
+        ),
+    )
+    return build_hitl_graph(RuleModel(), [gated])
+
+
+payments = _graph(timedelta(hours=1))
+overdue = _graph(timedelta(microseconds=1))
+
+PAYMENTS = f"{__file__}:payments"
+OVERDUE = f"{__file__}:overdue"
+
+
+def vote(db: str, graph: str, thread_id: str, answer: object, results: Queue[Any]) -> None:
+    """Answer one vote through `Inbox.resume` in this (spawned) process; report the outcome."""
+    with open_checkpointer(db) as saver:
+        inbox = Inbox(load_graph(graph, saver))
+        try:
+            inbox.resume(thread_id, answer)
+        except Exception as exc:
+            results.put({"error": type(exc).__name__, "message": str(exc)})
+            return
+        results.put({"ok": True})
