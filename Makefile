@@ -10,9 +10,10 @@ EXTRAS := --extra dev --extra postgres --extra web
 # Never download an interpreter: use the ones installed on the machine.
 export UV_PYTHON_DOWNLOADS := never
 # pytest in 4 workers: most tests wait on processes, servers and sockets, not the CPU;
-# `make pytest PYTEST_WORKERS=0` runs in one process.
+# `make pytest PYTEST_WORKERS=0` runs in one process. `--dist loadscope`: each module runs in
+# one worker, so a module's shared server, browser or SDK fixture starts once per run.
 PYTEST_WORKERS ?= 4
-PYTEST := -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+PYTEST := -m pytest -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 .PHONY: demo test test-latest test-py310 lint typecheck pytest pytest-all bench clean \
 	system-deps sync sync-py310
