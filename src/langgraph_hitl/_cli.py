@@ -157,7 +157,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _add_serve(sub: argparse._SubParsersAction[_Parser]) -> None:
     serve = sub.add_parser("serve", help="the web reviewer (needs langgraph-hitl[web])")
-    _graph_args(serve)
+    _graph_args(serve, remote=True)
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback)")
     serve.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
     serve.add_argument(
