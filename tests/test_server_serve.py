@@ -27,12 +27,15 @@ from server_support import (
     tool_call,
     wait_until,
 )
+from test_web_browser import browser  # noqa: F401 - the headless Chromium fixture
 
 from langgraph_hitl import Inbox, RemoteInbox
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
+
+    from playwright.sync_api import Browser
 
 ALICE = "tok-alice-0123456789abcdef"
 BOB = "tok-bob-0123456789abcdef"
@@ -302,6 +305,39 @@ def test_an_answer_while_the_first_one_runs_is_a_conflict(server: Server, web: R
     assert second.json()["error"] == "conflict"
     assert first[0].status_code == 200, first[0].text
     assert len(server.effects(invoice_id="SRV-H")) == 1
+
+
+def test_a_reviewer_answers_a_deployments_request_in_the_browser(
+    browser: Browser,  # noqa: F811 - the fixture imported above
+    server: Server,
+    web: Reviewer,
+    tmp_path: Path,
+) -> None:
+    thread_id = server.start("human", ai_message(tool_call("human_assistance", query="Region?")))
+    with Inbox.from_server(server.url) as inbox:
+        (item,) = inbox.pending(thread_id=thread_id)
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(f"{web.url}/thread?id={thread_id}")
+        assert page.url.endswith("/login")
+        page.locator("#token").fill(BOB)
+        page.get_by_role("button", name="Sign in").click()
+        card = page.locator(f"#req-{item.id}")
+        card.wait_for()
+        assert "Region?" in card.inner_text()
+        card.get_by_label("Your answer").fill("Use eu-west-1.")
+        card.get_by_role("button", name="Send answer").click()
+        page.wait_for_url("**/thread?**")
+        assert page.locator("#banner").inner_text() == "Your answer was sent."
+        assert "Use eu-west-1." in page.locator("#next").inner_text()
+        page.screenshot(path=str(tmp_path / "deployment-answered.png"), full_page=True)
+    finally:
+        context.close()
+    with Inbox.from_server(server.url) as inbox:
+        assert inbox.pending(thread_id=thread_id) == []
+        values = inbox.values(thread_id)
+    assert values["messages"][-1]["content"] == "Use eu-west-1."
 
 
 def one_line(done: Any, *phrases: str) -> None:
