@@ -198,6 +198,14 @@ def test_a_request_page_and_an_approval_sent_as_the_signed_in_reviewer(
     assert len(server.effects(invoice_id="SRV-2")) == 1
 
 
+@pytest.mark.parametrize("thread_id", ["not-a-thread", "6f1c1d4e-0000-4000-8000-000000000000"])
+def test_the_page_of_a_thread_the_deployment_does_not_have(web: Reviewer, thread_id: str) -> None:
+    with signed_in(web, ALICE) as alice:
+        page = alice.get("/thread", params={"id": thread_id})
+    assert page.status_code == 200
+    assert "Nothing: the agent finished, or waits for no human." in page.text
+
+
 def test_an_edit_refused_by_validation_leaves_the_thread_unchanged(
     server: Server, web: Reviewer
 ) -> None:

@@ -7,7 +7,10 @@ Listing. `threads.search(status=...)`, paged, oldest change first, for threads t
 (`"error"`: a graph failure, or a stale answer the server refused, leaves them so). Each
 thread record carries its interrupts with their `response_schema`; the node of each is
 found from the graph's node names (one `assistants.get_graph` per graph), and a thread
-whose interrupts match no node (a subgraph's) is read with `threads.get_state`.
+whose interrupts match no node (a subgraph's) is read with `threads.get_state`. A
+listing stops as soon as what it was asked for (the oldest `limit`, one page: see
+`_remote_page`) can no longer change; threads in `"error"` are read first, so they take
+their place by time, never ahead of older interrupted threads not read yet.
 
 Answering. An answer is validated against the interrupt's published schema, keyed by
 interrupt id, exactly as `resume()` does it, before anything is sent. It is then sent as a
@@ -662,7 +665,7 @@ class RemoteInbox:
         return await self._io.adrive(self._expire(now=now, on_progress=on_progress))
 
     def values(self, thread_id: str, *, checkpoint_id: str | None = None) -> Any:
-        """The thread's state values (as the server returns them: JSON).
+        """The thread's state values (as the server returns them: JSON); None without one.
 
         Args:
             thread_id: The thread.
@@ -676,5 +679,10 @@ class RemoteInbox:
 
     def _values(self, thread_id: str, checkpoint_id: str | None) -> Steps[Any]:
         kwargs = {"checkpoint_id": checkpoint_id} if checkpoint_id else {}
-        state = yield Call("threads", "get_state", (thread_id,), kwargs)
+        try:
+            state = yield Call("threads", "get_state", (thread_id,), kwargs)
+        except ServerError as exc:
+            if exc.status_code in (404, 422):
+                return None  # no such thread (or checkpoint): nothing to show
+            raise
         return (state or {}).get("values")
