@@ -331,6 +331,9 @@ def test_a_reviewer_answers_a_deployments_request_in_the_browser(
         assert page.url.endswith("/login")
         page.locator("#token").fill(BOB)
         page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{web.url}/")
+        # The first page holds the oldest 50 requests (the surveys): the questions, then.
+        page.goto(f"{web.url}/?type=human_assistance")
         card = page.locator(f"#req-{item.id}")
         card.wait_for()
         assert "Region?" in card.inner_text()
