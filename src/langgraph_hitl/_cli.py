@@ -152,7 +152,11 @@ def _serve(args: argparse.Namespace) -> int:
         return _fail(
             f"serve needs the web extra: pip install 'langgraph-hitl[web]' ({exc})", EXIT_USAGE
         )
-    return cmd_serve(args)
+    if args.url is None:
+        return cmd_serve(args)
+    from ._remote_cli import remote_inbox
+
+    return cmd_serve(args, remote_inbox(args))
 
 
 def _add_serve(sub: argparse._SubParsersAction[_Parser]) -> None:

@@ -155,8 +155,11 @@ def _run(app: Starlette, host: str, port: int, what: str) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve the reviewer of `args.graph` on `args.host:args.port`; return the exit code."""
+def cmd_serve(args: argparse.Namespace, remote: RemoteInbox | None = None) -> int:
+    """Serve the reviewer of `args.graph` (or of `remote`, a deployment) on `args.host:port`.
+
+    Returns the exit code. `remote` is closed at the end.
+    """
     from . import create_app
 
     host: str = args.host
@@ -193,10 +196,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             max_body=getattr(args, "max_body", 1024 * 1024),
         )
 
-    if getattr(args, "url", None) is not None:
-        from .._remote_cli import remote_inbox
-
-        with remote_inbox(args) as inbox:
+    if remote is not None:
+        with remote as inbox:
             # Unreachable, a refused key, an unknown assistant: ServerError, before listening.
             inbox.check()
             where = f"the deployment at {redacted(args.url)}" + (
