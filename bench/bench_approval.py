@@ -29,7 +29,7 @@ from pydantic import TypeAdapter
 
 from bench._timing import compare, report
 from langgraph_hitl import approval_tool, build_hitl_graph, resume
-from langgraph_hitl._decisions import decision_model, publishing
+from langgraph_hitl.answers._decisions import decision_model, publishing
 from langgraph_hitl.testing import ScriptedChatModel, ai_tool_calls
 
 if TYPE_CHECKING:

@@ -38,8 +38,8 @@ from langgraph_hitl import (
     pending_interrupts,
     resume,
 )
-from langgraph_hitl._checkpointers import open_checkpointer
-from langgraph_hitl._inbox import Inbox
+from langgraph_hitl.graph._checkpointers import open_checkpointer
+from langgraph_hitl.inbox._inbox import Inbox
 from langgraph_hitl.testing import ScriptedChatModel, ai_tool_calls
 
 if TYPE_CHECKING:

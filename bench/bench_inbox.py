@@ -41,12 +41,12 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.tools import tool
 
 from langgraph_hitl import Approve, approval_tool, build_hitl_graph, pending_interrupts, resume
-from langgraph_hitl._checkpointers import open_checkpointer
-from langgraph_hitl._compat import postgres_cursor, sqlite_connection
-from langgraph_hitl._cursor import Filters
-from langgraph_hitl._inbox import Inbox
-from langgraph_hitl._index import _Decoder, paused_gc
-from langgraph_hitl._listing import POSTGRES, SQLITE, page_query
+from langgraph_hitl.core._compat import postgres_cursor, sqlite_connection
+from langgraph_hitl.graph._checkpointers import open_checkpointer
+from langgraph_hitl.inbox._inbox import Inbox
+from langgraph_hitl.store._backends import Decoder, paused_gc
+from langgraph_hitl.store._cursor import Filters
+from langgraph_hitl.store._listing import POSTGRES, SQLITE, page_query
 from langgraph_hitl.testing import ScriptedChatModel, ai_tool_calls
 
 if TYPE_CHECKING:
@@ -184,7 +184,7 @@ def _previous(saver: BaseCheckpointSaver[Any], tool_name: str | None) -> int:
         with postgres_cursor(saver)() as cur:
             cur.execute(_PREVIOUS.format(writes="checkpoint_writes", blob="blob"))
             raw = [tuple(r.values()) for r in cur.fetchall()]
-    decoder = _Decoder()
+    decoder = Decoder()
     kept = []
     with paused_gc():
         for row in raw:

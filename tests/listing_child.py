@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from graphs.mail import ask, make_graph
 
-import langgraph_hitl._listing as listing
+import langgraph_hitl.store._listing as listing
 from langgraph_hitl import Approve, open_checkpointer, pending_interrupts, resume
-from langgraph_hitl._inbox import Inbox
+from langgraph_hitl.inbox._inbox import Inbox
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig

@@ -39,8 +39,8 @@ from langgraph_hitl import (
     pending_interrupts,
     resume,
 )
-from langgraph_hitl._decisions import decision_model
-from langgraph_hitl._validation import dump_answer
+from langgraph_hitl.answers._decisions import decision_model
+from langgraph_hitl.answers._validation import dump_answer
 from langgraph_hitl.testing import ScriptedChatModel, ai_tool_calls
 
 if TYPE_CHECKING:

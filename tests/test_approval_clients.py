@@ -27,7 +27,7 @@ from langgraph_hitl import (
     pending_interrupts,
     resume,
 )
-from langgraph_hitl._shapes import IGNORED
+from langgraph_hitl.core._shapes import IGNORED
 from langgraph_hitl.testing import FakeClock, ScriptedChatModel, ai_tool_calls, use_clock
 
 if TYPE_CHECKING:

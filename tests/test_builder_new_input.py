@@ -26,8 +26,8 @@ from langgraph_hitl import (
     pending_interrupts,
     resume,
 )
-from langgraph_hitl._approval import SUPERSEDED
 from langgraph_hitl.testing import ScriptedChatModel, ai_tool_calls
+from langgraph_hitl.tools._approval import SUPERSEDED
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig

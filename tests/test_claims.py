@@ -31,9 +31,9 @@ from langgraph_hitl import (
     resume,
     resume_command,
 )
-from langgraph_hitl._answer import DEFAULT_LEASE, Claim, Read, _Sync, answer_plan
-from langgraph_hitl._claims import Heartbeat, Lease, SqliteClaims
-from langgraph_hitl._index import backend_for
+from langgraph_hitl.answers._send import DEFAULT_LEASE, Claim, Read, _Sync, answer_plan
+from langgraph_hitl.store._backends import backend_for
+from langgraph_hitl.store._claims import Heartbeat, Lease, SqliteClaims
 from langgraph_hitl.testing import FakeClock, use_clock
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
-    from langgraph_hitl._answer import Effect, Plan
+    from langgraph_hitl.answers._send import Effect, Plan
 
 Graph = Any
 

@@ -19,9 +19,9 @@ import pytest
 from graphs.mail import OUTBOX_ENV, ask
 
 from langgraph_hitl import Inbox, open_checkpointer
-from langgraph_hitl._graphref import GraphSpecError, load_graph
-from langgraph_hitl._review import allowed_decisions, text_field
-from langgraph_hitl._terminal import Progress
+from langgraph_hitl.cli._review import allowed_decisions, text_field
+from langgraph_hitl.cli._terminal import Progress
+from langgraph_hitl.core._graphref import GraphSpecError, load_graph
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -264,7 +264,7 @@ def test_progress_lines_for_long_listings() -> None:
 
 
 def test_what_the_reviewer_offers_is_read_from_the_request() -> None:
-    from langgraph_hitl._pending import PendingInterrupt
+    from langgraph_hitl.core._pending import PendingInterrupt
 
     def item(value: object, schema: dict[str, Any] | None) -> PendingInterrupt:
         return PendingInterrupt(

@@ -29,7 +29,7 @@ from langgraph_hitl import (
     aopen_checkpointer,
     open_checkpointer,
 )
-from langgraph_hitl._graphref import load_graph
+from langgraph_hitl.core._graphref import load_graph
 from langgraph_hitl.web._security import MIN_TOKEN_LENGTH, Reviewers, token_digest
 
 if TYPE_CHECKING:

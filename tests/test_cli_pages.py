@@ -15,7 +15,7 @@ import pytest
 from graphs.mail import ask
 
 from langgraph_hitl import open_checkpointer
-from langgraph_hitl._graphref import load_graph
+from langgraph_hitl.core._graphref import load_graph
 
 MAIL = f"{Path(__file__).parent / 'graphs' / 'mail.py'}:graph"
 THREADS = ["t1", "t2", "t3"]

@@ -46,9 +46,9 @@ from langgraph_hitl import (
     pending_interrupts,
     resume,
 )
-from langgraph_hitl._index import checkpoint_time
-from langgraph_hitl._pending import read_wait
-from langgraph_hitl._resume import resume_command, send
+from langgraph_hitl.answers._resume import resume_command, send
+from langgraph_hitl.core._pending import read_wait
+from langgraph_hitl.store._backends import checkpoint_time
 from langgraph_hitl.testing import FakeClock, ScriptedChatModel, ai_tool_calls, use_clock
 
 if TYPE_CHECKING:

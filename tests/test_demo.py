@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from langgraph_hitl import pending_interrupts
-from langgraph_hitl._cli import main
-from langgraph_hitl._demo import DEFAULT_ANSWER, USER_MESSAGE, run_demo
+from langgraph_hitl.cli._demo import DEFAULT_ANSWER, USER_MESSAGE, run_demo
+from langgraph_hitl.cli._main import main
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -101,7 +101,7 @@ def test_run_demo_asks_the_human_when_no_answer_is_given(tmp_path: Path) -> None
 
 def test_the_demo_leaves_no_request_pending(tmp_path: Path) -> None:
     from langgraph_hitl import build_hitl_graph, human_assistance_tool, open_checkpointer
-    from langgraph_hitl._demo import demo_model
+    from langgraph_hitl.cli._demo import demo_model
 
     db = str(tmp_path / "p.db")
     thread_id = run_demo(db=db, answer="done", out=io.StringIO())

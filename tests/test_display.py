@@ -24,8 +24,8 @@ from starlette.testclient import TestClient
 from web_support import Ledger, agent, pay, start
 
 from langgraph_hitl import Inbox, open_checkpointer
-from langgraph_hitl._display import has_hidden, hidden_in, is_hidden, visible, visible_html
-from langgraph_hitl._graphref import load_graph
+from langgraph_hitl.core._display import has_hidden, hidden_in, is_hidden, visible, visible_html
+from langgraph_hitl.core._graphref import load_graph
 from langgraph_hitl.web import create_app
 
 if TYPE_CHECKING:

@@ -159,9 +159,9 @@ def test_every_error_is_an_hitl_error_and_a_builtin() -> None:
         assert issubclass(error, (ValueError, TypeError, RuntimeError, LookupError, ImportError)), (
             error
         )
-    assert langgraph_hitl._errors.__doc__ is not None
+    assert langgraph_hitl.core._errors.__doc__ is not None
     for error in errors:
-        assert error.__name__ in langgraph_hitl._errors.__doc__, f"{error} not in the tree"
+        assert error.__name__ in langgraph_hitl.core._errors.__doc__, f"{error} not in the tree"
 
 
 def test_the_core_does_not_import_the_web_stack() -> None:

@@ -40,7 +40,7 @@ from langgraph_hitl import (
     pending_interrupts,
     resume,
 )
-from langgraph_hitl._inbox import Inbox, checkpoint_time
+from langgraph_hitl.inbox._inbox import Inbox, checkpoint_time
 from langgraph_hitl.testing import FakeClock, ScriptedChatModel, ai_tool_calls, use_clock
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from langgraph.pregel import Pregel
 
     from langgraph_hitl import PendingInterrupt
-    from langgraph_hitl._claims import Claims
+    from langgraph_hitl.store._claims import Claims
 
 Graph = Any  # a compiled graph of any state (`Pregel[...]`)
 
@@ -369,7 +369,7 @@ def test_listing_reads_no_thread_state_on_sql_backends(
     checkpointer: BaseCheckpointSaver[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One query lists plain and Send-task requests; only a subgraph's thread is read."""
-    import langgraph_hitl._inbox as inbox_module
+    import langgraph_hitl.inbox._inbox as inbox_module
 
     graph = _nested(checkpointer)
     plain = [_new_thread() for _ in range(3)]
@@ -821,14 +821,14 @@ def test_interrupt_writes_decode_as_the_serializer_decodes_them(
     from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
     from langgraph.types import Interrupt
 
-    from langgraph_hitl._index import _Decoder
+    from langgraph_hitl.store._backends import Decoder
 
     serde = JsonPlusSerializer()
     saver = _memory()
     written = [Interrupt(value, id="a" * 32, response_schema=schema), Interrupt("b", id="b" * 32)]
     kind, blob = serde.dumps_typed(written)
 
-    decoded = _Decoder().loads(saver, kind, blob)
+    decoded = Decoder().loads(saver, kind, blob)
 
     expected = serde.loads_typed((kind, blob))
     assert [(i.value, i.id, i.response_schema) for i in decoded] == [

@@ -14,8 +14,8 @@ import pytest
 from graphs.mail import ask, make_graph
 
 from langgraph_hitl import Approve, InvalidCursorError, Page, pending_interrupts
-from langgraph_hitl._cursor import Filters, Position, decode_cursor, encode_cursor
-from langgraph_hitl._inbox import Inbox
+from langgraph_hitl.inbox._inbox import Inbox
+from langgraph_hitl.store._cursor import Filters, Position, decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig

@@ -20,7 +20,7 @@ import pytest
 from graphs.mail import make_graph
 
 from langgraph_hitl import open_checkpointer, pending_interrupts
-from langgraph_hitl._inbox import Inbox
+from langgraph_hitl.inbox._inbox import Inbox
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver

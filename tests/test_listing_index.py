@@ -21,10 +21,10 @@ from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 
 from langgraph_hitl import Approve, approval_tool, open_checkpointer, pending_interrupts
-from langgraph_hitl._compat import postgres_cursor, sqlite_connection
-from langgraph_hitl._cursor import Filters, Position
-from langgraph_hitl._inbox import Inbox
-from langgraph_hitl._listing import POSTGRES, page_query
+from langgraph_hitl.core._compat import postgres_cursor, sqlite_connection
+from langgraph_hitl.inbox._inbox import Inbox
+from langgraph_hitl.store._cursor import Filters, Position
+from langgraph_hitl.store._listing import POSTGRES, page_query
 from langgraph_hitl.testing import ScriptedChatModel, ai_tool_calls
 
 if TYPE_CHECKING:
@@ -251,7 +251,7 @@ def test_pages_walk_an_index_and_never_scan_the_writes_table(sql_saver: Any) -> 
 
 def test_a_drain_joins_only_its_batch(sql_saver: Any) -> None:
     """The batch is cut before the join: else each batch costs as much as the whole queue."""
-    from langgraph_hitl._listing import _DRAIN, SQLITE
+    from langgraph_hitl.store._listing import _DRAIN, SQLITE
 
     graph = make_graph().compile(checkpointer=sql_saver)
     Inbox(graph).count()  # the tables and triggers

@@ -9,8 +9,8 @@ from graphs.mail import ask
 from notify_support import SECRET, HttpReceiver
 
 from langgraph_hitl import Inbox, open_checkpointer
-from langgraph_hitl._cli import main
-from langgraph_hitl._graphref import load_graph
+from langgraph_hitl.cli._main import main
+from langgraph_hitl.core._graphref import load_graph
 from langgraph_hitl.notify import Webhook
 
 if TYPE_CHECKING:

@@ -24,8 +24,8 @@ from graphs.mail import ask
 from notify_support import LOOPBACK, SECRET, WAIT, HttpReceiver, SmtpReceiver
 
 from langgraph_hitl import DeliveryError, Inbox, open_checkpointer
-from langgraph_hitl._cli import main
-from langgraph_hitl._graphref import load_graph
+from langgraph_hitl.cli._main import main
+from langgraph_hitl.core._graphref import load_graph
 from langgraph_hitl.notify import Delivery, Webhook, sign
 from langgraph_hitl.notify._event import encode, event_of
 

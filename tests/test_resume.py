@@ -35,9 +35,9 @@ from langgraph_hitl import (
     resume,
     resume_command,
 )
-from langgraph_hitl._pending import read_wait
-from langgraph_hitl._resume import send
-from langgraph_hitl._validation import validate_answer
+from langgraph_hitl.answers._resume import send
+from langgraph_hitl.answers._validation import validate_answer
+from langgraph_hitl.core._pending import read_wait
 from langgraph_hitl.testing import ScriptedChatModel, ai_tool_calls
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ import pytest
 from server_support import Server, ai_message, cli, free_port, serve, tool_call
 
 from langgraph_hitl import Inbox
-from langgraph_hitl._cli import main
+from langgraph_hitl.cli._main import main
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

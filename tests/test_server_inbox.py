@@ -20,7 +20,7 @@ from langgraph_hitl import (
     ServerError,
     UnknownInterruptError,
 )
-from langgraph_hitl._remote_wire import ThreadRecord, run_refusal
+from langgraph_hitl.inbox._remote_wire import ThreadRecord, run_refusal
 from langgraph_hitl.testing import FakeClock, use_clock
 
 if TYPE_CHECKING:
@@ -276,7 +276,7 @@ def test_a_stale_run_is_refused_by_the_server_and_the_thread_stays_listed(
 ) -> None:
     # What a losing reviewer's run meets when the winner's run finished before it arrived:
     # the strict-resume flag this inbox sends makes the server's run refuse the old id.
-    from langgraph_hitl._compat import STRICT_RESUME_KEY as STRICT_RESUME
+    from langgraph_hitl.core._compat import STRICT_RESUME_KEY as STRICT_RESUME
 
     calls = [tool_call("pay_invoice", invoice_id=f"INV-S{n}", amount=1.0) for n in (1, 2)]
     thread_id = server.start("approval", ai_message(*calls))

@@ -18,9 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from langgraph_hitl import InvalidCursorError, PendingInterrupt
-from langgraph_hitl._cursor import Filters, Position, encode_cursor
-from langgraph_hitl._remote_page import Bounds, Listing, bounds, stamp_of
-from langgraph_hitl._remote_wire import ThreadRecord
+from langgraph_hitl.inbox._remote_page import Bounds, Listing, bounds, stamp_of
+from langgraph_hitl.inbox._remote_wire import ThreadRecord
+from langgraph_hitl.store._cursor import Filters, Position, encode_cursor
 
 START = datetime(2025, 1, 1, tzinfo=timezone.utc)
 

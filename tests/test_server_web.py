@@ -16,8 +16,8 @@ from langgraph_hitl import (
     ResumeConflictError,
     UnknownInterruptError,
 )
-from langgraph_hitl._remote_web import RemoteOps
 from langgraph_hitl.web import create_app
+from langgraph_hitl.web._remote import RemoteOps
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

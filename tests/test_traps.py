@@ -30,7 +30,7 @@ from langgraph_hitl import (
     pending_interrupts,
     resume,
 )
-from langgraph_hitl._answer import NULL_TASK_ID
+from langgraph_hitl.answers._send import NULL_TASK_ID
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig

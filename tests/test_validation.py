@@ -11,7 +11,7 @@ from pydantic import BaseModel, TypeAdapter, field_validator
 from typing_extensions import TypedDict
 
 from langgraph_hitl import InvalidResumeError, pending_interrupts, resume
-from langgraph_hitl._validation import register_schema, validate_answer
+from langgraph_hitl.answers._validation import register_schema, validate_answer
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig

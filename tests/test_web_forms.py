@@ -8,7 +8,7 @@ import pytest
 from pydantic import BaseModel, TypeAdapter
 
 from langgraph_hitl import FieldError, PendingInterrupt
-from langgraph_hitl._decisions import decision_model
+from langgraph_hitl.answers._decisions import decision_model
 from langgraph_hitl.web._forms import (
     FormInputError,
     answer_from_form,

@@ -17,7 +17,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from web_support import Ledger, agent
 
 from langgraph_hitl import ReviewersConfigError
-from langgraph_hitl._cli import main
+from langgraph_hitl.cli._main import main
 from langgraph_hitl.web import create_app
 from langgraph_hitl.web._serve import REVIEWERS_ENV, is_loopback, load_reviewers
 

@@ -4,29 +4,20 @@ Tools that pause for a human, a graph builder that enforces one tool call per st
 and resume helpers that validate every answer before anything is sent.
 """
 
-from importlib.metadata import version as _version
-
-from . import _compat as _compat  # checks the upstream private details first, loudly
-from ._approval import (
-    ApprovalActionRequest,
-    ApprovalDescription,
-    ApprovalReviewConfig,
-    ApprovalWhen,
-    ToolApprovalRequest,
-    approval_tool,
+from .answers._audit import AuditRecord, AuditSource, aaudit_trail, audit_trail
+from .answers._deadline import TIMEOUT_REVIEWER
+from .answers._decisions import (
+    Approve,
+    Decision,
+    DecisionType,
+    Edit,
+    EditedAction,
+    Reject,
+    Respond,
 )
-from ._audit import AuditRecord, AuditSource, aaudit_trail, audit_trail
-from ._builder import (
-    HITLInput,
-    HITLState,
-    NewInputPolicy,
-    ParallelToolCallsPolicy,
-    build_hitl_graph,
-)
-from ._checkpointers import aopen_checkpointer, open_checkpointer
-from ._deadline import TIMEOUT_REVIEWER
-from ._decisions import Approve, Decision, DecisionType, Edit, EditedAction, Reject, Respond
-from ._errors import (
+from .answers._resume import aresume, aresume_command, resume, resume_command
+from .core import _compat as _compat
+from .core._errors import (
     AmbiguousResumeError,
     CheckpointerRequiredError,
     DatabaseUnavailableError,
@@ -53,7 +44,29 @@ from ._errors import (
     UnknownInterruptError,
     UpstreamChangedError,
 )
-from ._human import (
+from .core._pending import PendingInterrupt, apending_interrupts, pending_interrupts
+from .core._shapes import AnswerShape
+from .core._version import VERSION
+from .graph._builder import (
+    HITLInput,
+    HITLState,
+    NewInputPolicy,
+    ParallelToolCallsPolicy,
+    build_hitl_graph,
+)
+from .graph._checkpointers import aopen_checkpointer, open_checkpointer
+from .inbox._inbox import Inbox, Page
+from .inbox._progress import ProgressCallback
+from .inbox._remote import RemoteInbox
+from .tools._approval import (
+    ApprovalActionRequest,
+    ApprovalDescription,
+    ApprovalReviewConfig,
+    ApprovalWhen,
+    ToolApprovalRequest,
+    approval_tool,
+)
+from .tools._human import (
     HumanAssistanceRequest,
     HumanReply,
     InboxActionRequest,
@@ -61,13 +74,8 @@ from ._human import (
     OnReply,
     human_assistance_tool,
 )
-from ._inbox import Inbox, Page, ProgressCallback
-from ._pending import PendingInterrupt, apending_interrupts, pending_interrupts
-from ._remote import RemoteInbox
-from ._resume import aresume, aresume_command, resume, resume_command
-from ._shapes import AnswerShape
 
-__version__: str = _version("langgraph-hitl")
+__version__: str = VERSION
 """The installed version of langgraph-hitl (from the package metadata)."""
 
 __all__ = [

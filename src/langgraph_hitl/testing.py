@@ -25,9 +25,9 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from ._errors import InvalidHistoryError, ScriptExhaustedError, SwallowedInterruptError
-from ._guard import InterruptWatch, SwallowedInterrupt, detect_swallowed_interrupts
-from ._testclock import FakeClock, use_clock
+from .core._errors import InvalidHistoryError, ScriptExhaustedError, SwallowedInterruptError
+from .core._testclock import FakeClock, use_clock
+from .graph._guard import InterruptWatch, SwallowedInterrupt, detect_swallowed_interrupts
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator, Sequence

@@ -17,7 +17,7 @@ from langgraph.types import interrupt
 from typing_extensions import TypedDict
 
 from langgraph_hitl import approval_tool, build_hitl_graph
-from langgraph_hitl._inbox import checkpoint_time
+from langgraph_hitl.inbox._inbox import checkpoint_time
 
 from .mail import RuleModel, send_email
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from langgraph_hitl import Inbox, open_checkpointer, pending_interrupts, resume
-from langgraph_hitl._graphref import load_graph
+from langgraph_hitl.core._graphref import load_graph
 
 from .mail import DELAY_ENV, GATE_ENV, STARTED_ENV, ask
 

@@ -9,7 +9,7 @@ sweeper that dies is taken over; failures are retried on later sweeps with expon
 backoff, then marked failed (`failed_deliveries`). See docs/notifications.md.
 """
 
-from .._errors import DeliveryError, InvalidChannelError
+from ..core._errors import DeliveryError, InvalidChannelError
 from ._channels import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,

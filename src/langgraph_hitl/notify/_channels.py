@@ -19,8 +19,8 @@ from email.utils import formatdate
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from urllib.parse import unquote, urlsplit
 
-from .. import _clock as clock
-from .._errors import DeliveryError, InvalidChannelError
+from ..core import _clock as clock
+from ..core._errors import DeliveryError, InvalidChannelError
 from ._http import Poster, check_http_url, describe_url
 
 if TYPE_CHECKING:

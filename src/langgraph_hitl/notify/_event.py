@@ -14,10 +14,10 @@ from urllib.parse import quote, urlsplit
 
 from typing_extensions import TypedDict
 
-from .._errors import InvalidChannelError
+from ..core._errors import InvalidChannelError
 
 if TYPE_CHECKING:
-    from .._pending import PendingInterrupt
+    from ..core._pending import PendingInterrupt
 
 __all__ = [
     "EVENTS",

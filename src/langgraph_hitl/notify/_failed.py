@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .._errors import InvalidChannelError
+from ..core._errors import InvalidChannelError
 from ._store import Step, adb_for, db_for
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ import threading
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from .._errors import DeliveryError, InvalidChannelError
+from ..core._errors import DeliveryError, InvalidChannelError
 
 if TYPE_CHECKING:
     import ssl

@@ -12,7 +12,7 @@ from typing import Literal
 
 from typing_extensions import TypedDict
 
-from .._errors import InvalidChannelError
+from ..core._errors import InvalidChannelError
 from ._channels import Channel
 from ._event import EventName, check_link_base
 

@@ -31,8 +31,8 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .._claims import PG_LOCK_NS, sqlite_file
-from .._compat import postgres_cursor, sqlite_connection
+from ..core._compat import postgres_cursor, sqlite_connection
+from ..store._claims import PG_LOCK_NS, sqlite_file
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .. import _clock as clock
-from .._audit import aaudit_trail, audit_trail
-from .._errors import DeliveryError
+from ..answers._audit import aaudit_trail, audit_trail
+from ..core import _clock as clock
+from ..core._errors import DeliveryError
 from ._channels import Channel, Delivery
 from ._event import EventName, NotificationEvent, decode, encode, event_of, idempotency_key
 from ._settings import (
@@ -50,8 +50,8 @@ if TYPE_CHECKING:
     from langgraph.pregel import Pregel
     from typing_extensions import Unpack
 
-    from .._audit import AuditRecord
-    from .._pending import PendingInterrupt
+    from ..answers._audit import AuditRecord
+    from ..core._pending import PendingInterrupt
 
 __all__ = ["Listing", "asweep", "sweep"]
 

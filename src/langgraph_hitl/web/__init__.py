@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from langgraph.pregel import Pregel
     from starlette.applications import Starlette
 
-    from .._remote import RemoteInbox
+    from ..inbox._remote import RemoteInbox
 
 __all__ = ["LOOPBACK_HOSTS", "create_app"]
 

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 from starlette.responses import JSONResponse, Response
 
-from .._errors import HITLError, InvalidResumeError, UnknownInterruptError
-from .._jsontext import JSONValueError
-from .._jsontext import loads as strict_json
+from ..core._errors import HITLError, InvalidResumeError, UnknownInterruptError
+from ..core._jsontext import JSONValueError
+from ..core._jsontext import loads as strict_json
 from ._ops import messages_of, new_messages, status_of
 from ._wire import (
     ErrorOut,

@@ -30,8 +30,8 @@ from starlette.middleware import Middleware
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .. import _clock as clock
-from .._errors import HITLError, InvalidCursorError, InvalidResumeError
+from ..core import _clock as clock
+from ..core._errors import HITLError, InvalidCursorError, InvalidResumeError
 from ._api import Api, client_of
 from ._forms import FormInputError, answer_from_form, form_for, place_errors
 from ._guards import BodyLimit, HostCheck, OriginCheck
@@ -47,9 +47,9 @@ if TYPE_CHECKING:
     from langgraph.pregel import Pregel
     from starlette.requests import Request
 
-    from .._inbox import Page
-    from .._pending import PendingInterrupt
-    from .._remote import RemoteInbox
+    from ..core._pending import PendingInterrupt
+    from ..inbox._inbox import Page
+    from ..inbox._remote import RemoteInbox
 
 __all__ = ["build_app"]
 
@@ -433,8 +433,8 @@ def _ops_of(
     source: Pregel[Any, Any, Any, Any] | RemoteInbox, *, run_async: bool | None, lease: timedelta
 ) -> tuple[ReviewOps, RemoteInbox | None]:
     """The ops of a graph, or of a deployment's inbox (then also the inbox, to close)."""
-    from .._remote import RemoteInbox
-    from .._remote_web import RemoteOps
+    from ..inbox._remote import RemoteInbox
+    from ._remote import RemoteOps
 
     if isinstance(source, RemoteInbox):
         if run_async is not None:

@@ -20,14 +20,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._decisions import DECISION_TYPES
-from .._errors import FieldError
-from .._jsontext import MAX_DEPTH
-from .._jsontext import loads as strict_json
-from ._schema import branches_of, non_null, resolve
+from ..answers._decisions import DECISION_TYPES
+from ..core._errors import FieldError
+from ..core._jsontext import MAX_DEPTH
+from ..core._jsontext import loads as strict_json
+from ..core._schema import branches_of, non_null, resolve
 
 if TYPE_CHECKING:
-    from .._pending import PendingInterrupt
+    from ..core._pending import PendingInterrupt
 
 __all__ = [
     "Button",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from langchain_core.messages import BaseMessage
 from starlette.concurrency import run_in_threadpool
 
-from .._errors import (
+from ..core._errors import (
     AmbiguousResumeError,
     HITLError,
     InvalidResumeError,
@@ -24,8 +24,8 @@ from .._errors import (
     ResumeFailedError,
     UnknownInterruptError,
 )
-from .._inbox import Inbox, Page
-from .._pending import PendingInterrupt, apending_interrupts, pending_interrupts
+from ..core._pending import PendingInterrupt, apending_interrupts, pending_interrupts
+from ..inbox._inbox import Inbox, Page
 
 if TYPE_CHECKING:
     from datetime import timedelta

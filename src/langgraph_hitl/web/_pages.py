@@ -20,12 +20,12 @@ from urllib.parse import urlencode
 
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
-from .._display import HIDDEN_WARNING, has_hidden, visible, visible_html
+from ..core._display import HIDDEN_WARNING, has_hidden, visible, visible_html
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from .._pending import PendingInterrupt
+    from ..core._pending import PendingInterrupt
     from ._forms import Form, FormField, FormInputError
 
 __all__ = ["Card", "Chrome", "cards_html", "layout", "login_body", "messages_html", "when"]

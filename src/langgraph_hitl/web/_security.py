@@ -29,8 +29,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import _clock as clock
-from .._errors import ReviewersConfigError
+from ..core import _clock as clock
+from ..core._errors import ReviewersConfigError
 
 if TYPE_CHECKING:
     import os

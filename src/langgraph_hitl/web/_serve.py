@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
-from .._checkpointers import open_checkpointer, redacted
-from .._display import visible
-from .._graphref import load_graph
+from ..core._display import visible
+from ..core._graphref import load_graph
+from ..graph._checkpointers import open_checkpointer, redacted
 from ._security import parse_reviewers
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from langgraph.pregel import Pregel
     from starlette.applications import Starlette
 
-    from .._remote import RemoteInbox
+    from ..inbox._remote import RemoteInbox
 
 __all__ = ["REVIEWERS_ENV", "allowed_hosts_for", "cmd_serve", "is_loopback", "load_reviewers"]
 
@@ -55,7 +55,7 @@ def load_reviewers(path: str | None, environ: Mapping[str, str]) -> dict[str, st
         ReviewersConfigError: The file or variable is not a JSON object of non-empty
             strings, or a token is shorter than 16 characters.
     """
-    from .._errors import ReviewersConfigError
+    from ..core._errors import ReviewersConfigError
 
     if path:
         where = f"--reviewers-file {path!r}"

@@ -15,11 +15,11 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
-from .._display import has_hidden
+from ..core._display import has_hidden
 
 if TYPE_CHECKING:
-    from .._errors import FieldError
-    from .._pending import PendingInterrupt
+    from ..core._errors import FieldError
+    from ..core._pending import PendingInterrupt
 
 __all__ = [
     "API_ERRORS",
