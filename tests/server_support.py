@@ -9,13 +9,17 @@ in-memory state under `folder`, so each `serve` starts empty.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import json
 import os
+import queue
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -25,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import server_graphs
-from langgraph_sdk import get_sync_client
+from langgraph_sdk import get_client, get_sync_client
 
 from langgraph_hitl import Inbox
 
@@ -114,6 +118,26 @@ class Server:
             return thread_id
         finally:
             client.close()
+
+    def start_many(self, graph: str, inputs: list[dict[str, Any]]) -> list[str]:
+        """Run `graph` on one new thread per input, a few at once; return the thread ids."""
+
+        async def run_all() -> list[str]:
+            client = get_client(url=self.url, api_key=self.api_key)
+            gate = asyncio.Semaphore(8)
+
+            async def one(run_input: dict[str, Any]) -> str:
+                async with gate:
+                    thread_id = str((await client.threads.create())["thread_id"])
+                    await client.runs.wait(thread_id, graph, input=run_input)
+                    return thread_id
+
+            try:
+                return list(await asyncio.gather(*(one(i) for i in inputs)))
+            finally:
+                await client.aclose()
+
+        return asyncio.run(run_all())
 
     def effects(self, **match: Any) -> list[dict[str, Any]]:
         """The tools' side effects so far, those whose fields equal `match`."""
@@ -224,6 +248,81 @@ def cli(
         timeout=300,
         check=False,
     )
+
+
+_BANNER = re.compile(r" at (http://\S+/) - press Ctrl\+C to stop\.")
+
+
+class Reviewer:
+    """`python -m langgraph_hitl serve --url ...` as a real process, on a free loopback port.
+
+    `start()` returns once it printed its banner; `first` is the answer to the first request
+    sent right after the banner, without any retry: the banner comes once it listens.
+    """
+
+    def __init__(self, *args: str, env: Mapping[str, str] | None = None) -> None:
+        environ = {k: v for k, v in os.environ.items() if k not in _DROPPED}
+        environ.update(OFFLINE)
+        environ.update(env or {})
+        port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "langgraph_hitl", "serve", *args, "--port", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=environ,
+        )
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        self.banner = ""
+        self.url = ""
+        self.first: httpx.Response | None = None
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def start(self, timeout: float = STARTUP_TIMEOUT) -> Reviewer:
+        """Wait for the banner (failing with what it said when it exits first)."""
+        said: list[str] = []
+        while True:
+            line = self.lines.get(timeout=timeout)
+            if line is None:
+                self.process.wait(timeout=30)
+                raise RuntimeError(f"serve exited with {self.process.returncode}: {said}")
+            said.append(line)
+            found = _BANNER.search(line)
+            if found:
+                self.banner, self.url = line, found.group(1).rstrip("/")
+                self.first = httpx.get(f"{self.url}/openapi.json", timeout=30)
+                return self
+
+    def stop(self) -> int:
+        """Stop it as a person would, with Ctrl+C; return its exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=30)
+        self.reader.join(timeout=30)
+        assert self.process.stderr is not None
+        self.process.stderr.close()
+        return self.process.returncode
+
+    def __enter__(self) -> Reviewer:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 def race(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
-from server_support import Server, ai_message, cli, free_port, serve, tool_call
+from server_support import Reviewer, Server, ai_message, cli, free_port, serve, tool_call
 
 from langgraph_hitl import Inbox, ServerError
 
@@ -94,3 +95,34 @@ def test_the_command_line_takes_the_key_from_a_variable(server: Server) -> None:
     assert "Traceback" not in refused.stderr
     (line,) = refused.stderr.strip().splitlines()
     assert "refused the credentials (HTTP 401)" in line
+
+
+def test_serve_passes_its_api_key_through_so_the_server_names_who_answered(
+    server: Server,
+) -> None:
+    thread_id = server.start("whoami", ai_message(tool_call("human_assistance", query="Web?")))
+    key = {"HITL_KEY": "key-bob"}
+    with Reviewer("--url", server.url, "--api-key-env", "HITL_KEY", env=key) as web:
+        listed = httpx.get(f"{web.url}/api/pending", params={"thread_id": thread_id}, timeout=60)
+        (item,) = listed.json()["pending"]
+        answered = httpx.post(
+            f"{web.url}/api/threads/{thread_id}/resume",
+            json={"interrupt_id": item["interrupt_id"], "answer": {"data": "Via the web"}},
+            timeout=120,
+        )
+    assert answered.status_code == 200, answered.text
+    assert [m["text"] for m in answered.json()["new_messages"]] == ["Via the web (answered by bob)"]
+    assert server.effects(tool="whoami", answer="Via the web") == [
+        {"tool": "whoami", "answer": "Via the web", "user": "bob"}
+    ]
+
+
+def test_serve_refuses_to_start_with_a_wrong_or_missing_key_in_one_line(server: Server) -> None:
+    port = str(free_port())
+    for env in ({"HITL_KEY": "key-mallory"}, None):
+        args = ["serve", "--url", server.url, "--port", port]
+        done = cli(*args, *(["--api-key-env", "HITL_KEY"] if env else []), env=env)
+        assert done.returncode == 2, done
+        assert "Traceback" not in done.stderr
+        (line,) = done.stderr.strip().splitlines()
+        assert "refused the credentials (HTTP 401)" in line, line

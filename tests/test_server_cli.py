@@ -107,7 +107,7 @@ def test_expire_applies_the_timeout_answers(server: Server) -> None:
 def test_wrong_options_are_one_line(
     args: list[str], phrases: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for command in ("inbox", "review", "expire"):
+    for command in ("inbox", "review", "expire", "serve"):
         assert main([command, *args]) == 2
         err = capsys.readouterr().err
         assert len(err.strip().splitlines()) == 1, err

@@ -60,6 +60,8 @@ def test_the_blocks_run_against_a_deployment(server: Server) -> None:
     assert f"{approval} tool_approval pay_invoice" in out
     assert "the thread now waits for 0 more" in out
     assert "cannot use the deployment" not in out
+    assert re.search(r"(\d+) of \1 approvals read, page by page", out), out
+    assert re.search(r"the reviewer lists \d+ requests of the deployment", out), out
     assert server.effects(invoice_id="DOC-1") == [
         {"tool": "pay_invoice", "invoice_id": "DOC-1", "amount": 5.0}
     ]

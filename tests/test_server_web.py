@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 from langchain_core.messages import AIMessage, ToolMessage
 from server_support import Server, ai_message, serve, tool_call
+from starlette.testclient import TestClient
 
 from langgraph_hitl import (
     Inbox,
@@ -15,6 +16,7 @@ from langgraph_hitl import (
     ResumeConflictError,
     UnknownInterruptError,
 )
+from langgraph_hitl.web import create_app
 from langgraph_hitl.web._remote import RemoteOps
 
 if TYPE_CHECKING:
@@ -67,3 +69,36 @@ async def test_pages_read_and_answer_as_with_a_database(server: Server) -> None:
         with pytest.raises(NoPendingInterruptError):
             await ops.target(thread_id, item.id)
     assert len(server.effects(invoice_id="WEB-1")) == 1
+
+
+async def test_a_deployment_has_no_failed_notifications_and_counts_its_pages(
+    server: Server,
+) -> None:
+    thread_id = server.start("human", ai_message(tool_call("human_assistance", query="Count?")))
+    async with Inbox.from_server(server.url, assistant_id="human") as inbox:
+        ops = RemoteOps(inbox)
+        assert await ops.failed_notifications() == {}
+        total = await ops.count(tool=None, type="human_assistance")
+        page = await ops.page(tool=None, type="human_assistance", after=None, before=None, limit=1)
+        assert total >= 1
+        assert len(page.items) == 1
+        assert (page.next_cursor is not None) == (total > 1)
+        mine = await ops.page(
+            tool=None, type=None, after=None, before=None, limit=5, thread_id=thread_id
+        )
+        assert [i.thread_id for i in mine.items] == [thread_id]
+
+
+def test_create_app_serves_a_deployments_inbox_in_process(server: Server) -> None:
+    thread_id = server.start("human", ai_message(tool_call("human_assistance", query="ASGI?")))
+    with Inbox.from_server(server.url) as inbox:
+        with pytest.raises(TypeError, match="run_async=False is for a graph"):
+            create_app(inbox, run_async=False)
+        with TestClient(create_app(inbox), base_url="http://127.0.0.1") as client:
+            page = client.get("/thread", params={"id": thread_id})
+            listed = client.get("/api/pending", params={"thread_id": thread_id}).json()
+        assert page.status_code == 200
+        assert "ASGI?" in page.text
+        assert [row["thread_id"] for row in listed["pending"]] == [thread_id]
+        # The app closed its connections at shutdown; the inbox itself stays usable.
+        assert [i.thread_id for i in inbox.pending(thread_id=thread_id)] == [thread_id]

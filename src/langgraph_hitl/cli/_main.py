@@ -152,12 +152,16 @@ def _serve(args: argparse.Namespace) -> int:
         return _fail(
             f"serve needs the web extra: pip install 'langgraph-hitl[web]' ({exc})", EXIT_USAGE
         )
-    return cmd_serve(args)
+    if args.url is None:
+        return cmd_serve(args)
+    from ._remote import remote_inbox
+
+    return cmd_serve(args, remote_inbox(args))
 
 
 def _add_serve(sub: argparse._SubParsersAction[_Parser]) -> None:
     serve = sub.add_parser("serve", help="the web reviewer (needs langgraph-hitl[web])")
-    _graph_args(serve)
+    _graph_args(serve, remote=True)
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback)")
     serve.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
     serve.add_argument(

@@ -7,7 +7,10 @@ Listing. `threads.search(status=...)`, paged, oldest change first, for threads t
 (`"error"`: a graph failure, or a stale answer the server refused, leaves them so). Each
 thread record carries its interrupts with their `response_schema`; the node of each is
 found from the graph's node names (one `assistants.get_graph` per graph), and a thread
-whose interrupts match no node (a subgraph's) is read with `threads.get_state`.
+whose interrupts match no node (a subgraph's) is read with `threads.get_state`. A
+listing stops as soon as what it was asked for (the oldest `limit`, one page: see
+`_remote_page`) can no longer change; threads in `"error"` are read first, so they take
+their place by time, never ahead of older interrupted threads not read yet.
 
 Answering. An answer is validated against the interrupt's published schema, keyed by
 interrupt id, exactly as `resume()` does it, before anything is sent. It is then sent as a
@@ -27,8 +30,7 @@ runs on the sync or the async client.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from langgraph.types import GraphOutput
@@ -46,7 +48,9 @@ from ..core._errors import (
     TimeoutTooEarlyError,
     UnknownInterruptError,
 )
+from ..store._cursor import Filters
 from ._remote_io import Call, Steps, Transport
+from ._remote_page import Bounds, Listing, bounds, stamp_of
 from ._remote_wire import (
     ThreadRecord,
     is_uuid,
@@ -57,7 +61,10 @@ from ._remote_wire import (
 )
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from ..core._pending import PendingInterrupt
+    from ..store._cursor import Page
     from ._progress import ProgressCallback
 
 __all__ = ["PAGE_SIZE", "RemoteInbox"]
@@ -70,20 +77,6 @@ _OVERLAP = 20
 meanwhile (answered) shifts the offsets back, and must not make the next thread go unseen."""
 _SELECT = ["thread_id", "status", "metadata", "updated_at", "interrupts"]
 """The fields a listing asks for: never `values` (a thread's whole conversation)."""
-
-
-def _keep(item: PendingInterrupt, *, tool: str | None, type: str | None) -> bool:
-    if type is not None and item.type != type:
-        return False
-    if tool is not None:
-        name = item.value.get("name") if isinstance(item.value, Mapping) else None
-        return name == tool
-    return True
-
-
-def _sorted(items: Sequence[PendingInterrupt]) -> list[PendingInterrupt]:
-    floor = datetime.min.replace(tzinfo=timezone.utc)
-    return sorted(items, key=lambda p: (p.created_at or floor, p.thread_id or "", p.id))
 
 
 def _due(item: PendingInterrupt, now: datetime) -> bool:
@@ -203,16 +196,13 @@ class RemoteInbox:
             self._nodes[key] = tuple(n for n in nodes if n not in ("__start__", "__end__"))
         return self._nodes[key]
 
-    def _items(self, records: Sequence[ThreadRecord]) -> Steps[list[PendingInterrupt]]:
-        items: list[PendingInterrupt] = []
-        for record in records:
-            nodes = yield from self._graph_nodes(record)
-            found = items_of(record, nodes)
-            if found is None:
-                state = yield Call("threads", "get_state", (record.thread_id,), {"subgraphs": True})
-                found = items_from_state(state or {}, record)
-            items.extend(found)
-        return items
+    def _items(self, record: ThreadRecord) -> Steps[list[PendingInterrupt]]:
+        """A listed thread's requests: from its record, else (a subgraph's) from its state."""
+        nodes = yield from self._graph_nodes(record)
+        found = items_of(record, nodes)
+        if found is None:
+            found = yield from self._on_thread(record)
+        return found
 
     def _record(self, thread_id: str) -> Steps[ThreadRecord | None]:
         try:
@@ -227,31 +217,27 @@ class RemoteInbox:
             return None  # another assistant's thread: not in this inbox
         return record
 
-    def _on_thread(self, thread_id: str) -> Steps[list[PendingInterrupt]]:
-        record = yield from self._record(thread_id)
-        if record is None or not record.interrupts:
-            return []
-        state = yield Call("threads", "get_state", (thread_id,), {"subgraphs": True})
+    def _on_thread(self, record: ThreadRecord) -> Steps[list[PendingInterrupt]]:
+        """The thread's requests from its state: with checkpoint and path."""
+        state = yield Call("threads", "get_state", (record.thread_id,), {"subgraphs": True})
         return items_from_state(state or {}, record)
 
-    def _pending(
+    def _scan(
         self,
-        *,
-        limit: int | None,
-        tool: str | None,
-        type: str | None,
-        thread_id: str | None,
-        on_progress: ProgressCallback | None,
-    ) -> Steps[list[PendingInterrupt]]:
-        if limit is not None and (not isinstance(limit, int) or limit < 0):
-            raise ValueError(f"limit must be a non-negative int or None, got {limit!r}.")
+        filters: Filters,
+        enough: Callable[[Listing], bool],
+        on_progress: ProgressCallback | None = None,
+    ) -> Steps[Listing]:
+        """Read the listing, oldest change first, until `enough` says so (or it ends)."""
         wanted = yield from self._ready()
-        if thread_id is not None:
-            items = yield from self._on_thread(thread_id)
-            kept = _sorted([i for i in items if _keep(i, tool=tool, type=type)])
-            return kept if limit is None else kept[:limit]
+        listing = Listing(filters)
+        if filters.thread_id is not None:
+            record = yield from self._record(filters.thread_id)
+            if record is not None and record.interrupts:
+                listing.add(record, (yield from self._on_thread(record)))
+            listing.complete = True
+            return listing
         seen: set[str] = set()
-        kept = []
         for status in ("error", "interrupted"):
             offset = 0
             while True:
@@ -271,18 +257,59 @@ class RemoteInbox:
                 page = [ThreadRecord.of(r) for r in raw or ()]
                 fresh = [r for r in page if r.thread_id not in seen and r.interrupts]
                 seen.update(r.thread_id for r in page)
-                items = yield from self._items(fresh)
-                kept.extend(i for i in items if _keep(i, tool=tool, type=type))
+                for record in fresh:
+                    listing.add(record, (yield from self._items(record)))
                 more = len(page) == self.page_size
                 if on_progress is not None:
                     on_progress(len(seen), len(seen) + (self.page_size if more else 0))
-                # Pages come oldest first: once `limit` are kept, later threads are newer.
-                enough = status == "interrupted" and limit is not None and len(kept) >= limit
-                if not more or enough:
+                if not more:
                     break
+                if status == "interrupted":
+                    # Error threads were all read first; interrupted ones come oldest first.
+                    listing.edge = max(listing.edge, stamp_of(page[-1]))
+                    if enough(listing):
+                        return listing
                 offset += self.page_size - self.page_size // _OVERLAP
-        kept = _sorted(kept)
-        return kept if limit is None else kept[:limit]
+        listing.complete = True
+        return listing
+
+    def _pending(
+        self,
+        *,
+        limit: int | None,
+        tool: str | None,
+        type: str | None,
+        thread_id: str | None,
+        on_progress: ProgressCallback | None,
+    ) -> Steps[list[PendingInterrupt]]:
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
+        ):
+            raise ValueError(f"limit must be a non-negative int or None, got {limit!r}.")
+        listing = yield from self._scan(
+            Filters(tool, type, thread_id),
+            lambda found: found.first(limit) is not None,
+            on_progress,
+        )
+        first = listing.first(limit)
+        assert first is not None  # a complete listing always answers
+        return first
+
+    def _page(self, at: Bounds) -> Steps[Page]:
+        listing = yield from self._scan(at.filters, lambda found: found.page(at) is not None)
+        page = listing.page(at)
+        assert page is not None  # a complete listing always answers
+        return page
+
+    def _count(self, filters: Filters) -> Steps[int]:
+        listing = yield from self._scan(filters, lambda found: False)
+        return len(listing.found)
+
+    def _check(self) -> Steps[None]:
+        wanted = yield from self._ready()
+        yield Call(
+            "threads", "search", kwargs={"metadata": wanted, "limit": 1, "select": ["thread_id"]}
+        )
 
     def _resume(
         self,
@@ -495,6 +522,70 @@ class RemoteInbox:
             )
         )
 
+    def page(
+        self,
+        *,
+        limit: int = 50,
+        after: str | None = None,
+        before: str | None = None,
+        tool: str | None = None,
+        type: str | None = None,
+        thread_id: str | None = None,
+    ) -> Page:
+        """One page of pending requests, oldest first, with the cursors of its neighbours.
+
+        As `Inbox.page`, read from the server's listing: the listing is read from its
+        start until the page is known (the server has no keyset filter), so a later page
+        costs more than the first. Cursors stay valid while requests are added and
+        answered; a cursor of `Inbox(graph)` is refused.
+
+        Raises:
+            InvalidCursorError: A cursor that is malformed, or made for another listing.
+            ServerError: The server is unreachable, refused the credentials, or has no
+                such assistant.
+        """
+        at = bounds(limit, after, before, Filters(tool, type, thread_id))
+        return self._io.drive(self._page(at))
+
+    async def apage(
+        self,
+        *,
+        limit: int = 50,
+        after: str | None = None,
+        before: str | None = None,
+        tool: str | None = None,
+        type: str | None = None,
+        thread_id: str | None = None,
+    ) -> Page:
+        """Async twin of `page`."""
+        at = bounds(limit, after, before, Filters(tool, type, thread_id))
+        return await self._io.adrive(self._page(at))
+
+    def count(
+        self, *, tool: str | None = None, type: str | None = None, thread_id: str | None = None
+    ) -> int:
+        """How many requests are pending, with the same filters as `page` (reads them all)."""
+        return self._io.drive(self._count(Filters(tool, type, thread_id)))
+
+    async def acount(
+        self, *, tool: str | None = None, type: str | None = None, thread_id: str | None = None
+    ) -> int:
+        """Async twin of `count`."""
+        return await self._io.adrive(self._count(Filters(tool, type, thread_id)))
+
+    def check(self) -> None:
+        """Make sure the server answers, takes the credentials, and has the assistant.
+
+        Raises:
+            ServerError: It cannot be reached, refused the credentials, or has no such
+                assistant (the message names its graphs).
+        """
+        self._io.drive(self._check())
+
+    async def acheck(self) -> None:
+        """Async twin of `check`."""
+        await self._io.adrive(self._check())
+
     def resume(
         self,
         thread_id: str,
@@ -574,7 +665,7 @@ class RemoteInbox:
         return await self._io.adrive(self._expire(now=now, on_progress=on_progress))
 
     def values(self, thread_id: str, *, checkpoint_id: str | None = None) -> Any:
-        """The thread's state values (as the server returns them: JSON).
+        """The thread's state values (as the server returns them: JSON); None without one.
 
         Args:
             thread_id: The thread.
@@ -588,5 +679,10 @@ class RemoteInbox:
 
     def _values(self, thread_id: str, checkpoint_id: str | None) -> Steps[Any]:
         kwargs = {"checkpoint_id": checkpoint_id} if checkpoint_id else {}
-        state = yield Call("threads", "get_state", (thread_id,), kwargs)
+        try:
+            state = yield Call("threads", "get_state", (thread_id,), kwargs)
+        except ServerError as exc:
+            if exc.status_code in (404, 422):
+                return None  # no such thread (or checkpoint): nothing to show
+            raise
         return (state or {}).get("values")

@@ -1,8 +1,9 @@
 """The web reviewer: approve, edit, reject or answer pending requests from a browser.
 
 Needs the `web` extra (`pip install 'langgraph-hitl[web]'`). Run it with
-`langgraph-hitl serve path/to/file.py:graph --db URL`, or mount `create_app(graph)` in an
-existing ASGI service. See docs/web.md.
+`langgraph-hitl serve path/to/file.py:graph --db URL` (or `serve --url URL` for a LangGraph
+Server deployment), or mount `create_app(graph)` (or `create_app(Inbox.from_server(url))`)
+in an existing ASGI service. See docs/web.md.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from langgraph.pregel import Pregel
     from starlette.applications import Starlette
 
+    from ..inbox._remote import RemoteInbox
+
 __all__ = ["LOOPBACK_HOSTS", "create_app"]
 
 LOOPBACK_HOSTS: tuple[str, ...] = ("127.0.0.1", "localhost", "[::1]")
@@ -26,7 +29,7 @@ LOOPBACK_HOSTS: tuple[str, ...] = ("127.0.0.1", "localhost", "[::1]")
 
 
 def create_app(
-    graph: Pregel[Any, Any, Any, Any],
+    graph: Pregel[Any, Any, Any, Any] | RemoteInbox,
     *,
     reviewers: Mapping[str, str] | None = None,
     reviewers_file: str | os.PathLike[str] | None = None,
@@ -43,7 +46,10 @@ def create_app(
 
     Args:
         graph: A compiled graph with a checkpointer: its pending requests across all
-            threads are listed and answered.
+            threads are listed and answered. Or the inbox of a LangGraph Server deployment
+            (`Inbox.from_server(url, ...)`): its requests are listed and answered through
+            the server's API, with the inbox's API key and headers; the app closes the
+            inbox's connections when it shuts down (the inbox stays usable).
         reviewers: Token -> reviewer name. When given, the page asks for a token once
             (then keeps a session cookie) and the API wants `Authorization: Bearer
             <token>`; the name is recorded as the `reviewer` of every approval decision,
@@ -58,8 +64,9 @@ def create_app(
             `LOOPBACK_HOSTS`; None accepts any (as when mounted behind a proxy).
         run_async: Use the graph's async API (`ainvoke`, `aget_state`). Default: when the
             checkpointer is `AsyncSqliteSaver` or `AsyncPostgresSaver`; otherwise the sync
-            API runs in worker threads.
-        lease: How long a reviewer's claim on a request lasts (see `Inbox`).
+            API runs in worker threads. Not for a deployment (always async).
+        lease: How long a reviewer's claim on a request lasts (see `Inbox`); a
+            deployment has no claims (see docs/deployment.md).
         title: Shown at the top of every page and in the OpenAPI schema.
         session_lifetime: A sign-in lasts this long (signing out ends it sooner).
         max_body: Request bodies larger than this many bytes are refused with 413.
@@ -68,6 +75,7 @@ def create_app(
 
     Raises:
         ReviewersConfigError: A malformed reviewers mapping or file, or a short token.
+        TypeError: `run_async` given with a deployment's inbox.
     """
     return build_app(
         graph,

@@ -34,7 +34,7 @@ from ._wire import (
 if TYPE_CHECKING:
     from starlette.requests import Request
 
-    from ._ops import GraphOps
+    from ._ops import ReviewOps
     from ._security import Keys, Throttle
 
 __all__ = ["Api"]
@@ -67,7 +67,7 @@ class Api:
     """The JSON handlers of one reviewer app."""
 
     def __init__(
-        self, ops: GraphOps, keys: Keys, *, title: str, throttle: Throttle, max_depth: int
+        self, ops: ReviewOps, keys: Keys, *, title: str, throttle: Throttle, max_depth: int
     ) -> None:
         self.ops = ops
         self.keys = keys

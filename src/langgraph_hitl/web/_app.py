@@ -13,11 +13,14 @@ Routes (relative to where the app is mounted):
 
 Request input only selects among pending requests (a thread id and an interrupt id that
 must be pending there); every answer goes through `Inbox.resume`, so it is validated as
-`resume()` validates it and claimed so that two reviewers cannot both act.
+`resume()` validates it and claimed so that two reviewers cannot both act. Over a
+deployment (`create_app(Inbox.from_server(url))`) the same handlers run on `RemoteOps`,
+and `RemoteInbox.resume` validates the answer and lets exactly one of two answers apply.
 """
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from html import escape
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -32,13 +35,13 @@ from ..core._errors import HITLError, InvalidCursorError, InvalidResumeError
 from ._api import Api, client_of
 from ._forms import FormInputError, answer_from_form, form_for, place_errors
 from ._guards import BodyLimit, HostCheck, OriginCheck
-from ._ops import GraphOps, friendly, messages_of, new_messages, status_of
+from ._ops import GraphOps, ReviewOps, friendly, messages_of, new_messages, status_of
 from ._pages import Card, Chrome, cards_html, layout, login_body, messages_html
 from ._security import COOKIE, Keys, Reviewers, Session, Throttle
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Mapping, Sequence
+    from collections.abc import AsyncIterator, Mapping, Sequence
     from datetime import timedelta
 
     from langgraph.pregel import Pregel
@@ -46,6 +49,7 @@ if TYPE_CHECKING:
 
     from ..core._pending import PendingInterrupt
     from ..inbox._inbox import Page
+    from ..inbox._remote import RemoteInbox
 
 __all__ = ["build_app"]
 
@@ -83,17 +87,8 @@ _HEADERS = {
 class Reviewer:
     """The state and the handlers of one reviewer app."""
 
-    def __init__(
-        self,
-        graph: Pregel[Any, Any, Any, Any],
-        *,
-        keys: Keys,
-        run_async: bool,
-        lease: timedelta,
-        title: str,
-        max_depth: int,
-    ) -> None:
-        self.ops = GraphOps(graph, run_async=run_async, lease=lease)
+    def __init__(self, ops: ReviewOps, *, keys: Keys, title: str, max_depth: int) -> None:
+        self.ops = ops
         self.keys = keys
         self.title = title
         self.max_depth = max_depth
@@ -434,8 +429,26 @@ def _is_async_saver(saver: object) -> bool:
     return isinstance(saver, AsyncPostgresSaver)
 
 
+def _ops_of(
+    source: Pregel[Any, Any, Any, Any] | RemoteInbox, *, run_async: bool | None, lease: timedelta
+) -> tuple[ReviewOps, RemoteInbox | None]:
+    """The ops of a graph, or of a deployment's inbox (then also the inbox, to close)."""
+    from ..inbox._remote import RemoteInbox
+    from ._remote import RemoteOps
+
+    if isinstance(source, RemoteInbox):
+        if run_async is not None:
+            raise TypeError(
+                f"run_async={run_async!r} is for a graph: a deployment's inbox is always read "
+                "with its async client; leave run_async out."
+            )
+        return RemoteOps(source), source
+    use_async = _is_async_saver(source.checkpointer) if run_async is None else run_async
+    return GraphOps(source, run_async=use_async, lease=lease), None
+
+
 def build_app(
-    graph: Pregel[Any, Any, Any, Any],
+    graph: Pregel[Any, Any, Any, Any] | RemoteInbox,
     *,
     reviewers: Mapping[str, str] | None,
     reviewers_file: str | os.PathLike[str] | None,
@@ -465,10 +478,8 @@ def build_app(
             f"max_body and max_json_depth must be positive; got {max_body!r}, {max_json_depth!r}."
         )
     keys = Keys(book, secret_key, lifetime=session_lifetime)
-    use_async = _is_async_saver(graph.checkpointer) if run_async is None else run_async
-    app = Reviewer(
-        graph, keys=keys, run_async=use_async, lease=lease, title=title, max_depth=max_json_depth
-    )
+    ops, remote = _ops_of(graph, run_async=run_async, lease=lease)
+    app = Reviewer(ops, keys=keys, title=title, max_depth=max_json_depth)
     routes = [
         Route("/", app.index, methods=["GET"], name="inbox"),
         Route("/thread", app.thread, methods=["GET"], name="thread"),
@@ -490,6 +501,16 @@ def build_app(
         Middleware(OriginCheck, allowed_hosts=hosts),
         Middleware(BodyLimit, max_body=max_body),
     ]
-    starlette = Starlette(routes=routes, middleware=middleware)
+    lifespan = None
+    if remote is not None:
+        inbox = remote
+
+        @asynccontextmanager
+        async def lifespan(_: Starlette) -> AsyncIterator[None]:
+            yield
+            # Its async client belongs to this server's event loop; the inbox stays usable.
+            await inbox.aclose()
+
+    starlette = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     starlette.state.reviewer = app
     return starlette

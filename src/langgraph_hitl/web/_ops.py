@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from langchain_core.messages import BaseMessage
 from starlette.concurrency import run_in_threadpool
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
     from langgraph.pregel import Pregel
 
-__all__ = ["GraphOps", "friendly", "messages_of", "new_messages", "status_of"]
+__all__ = ["GraphOps", "ReviewOps", "friendly", "messages_of", "new_messages", "status_of"]
 
 
 def _config(thread_id: str, checkpoint_id: str | None = None) -> RunnableConfig:
@@ -55,6 +55,48 @@ def new_messages(before: Sequence[BaseMessage], after: Sequence[BaseMessage]) ->
     """The messages of `after` that `before` did not have."""
     seen = {m.id for m in before if m.id}
     return [m for m in after if not (m.id and m.id in seen)]
+
+
+class ReviewOps(Protocol):
+    """What the pages and the API call: `GraphOps` on a graph, `RemoteOps` on a deployment."""
+
+    async def failed_notifications(self) -> dict[str, str]: ...
+
+    async def pending(
+        self,
+        *,
+        tool: str | None = None,
+        type: str | None = None,
+        thread_id: str | None = None,
+        limit: int | None = None,
+    ) -> list[PendingInterrupt]: ...
+
+    async def page(
+        self,
+        *,
+        tool: str | None,
+        type: str | None,
+        after: str | None,
+        before: str | None,
+        limit: int,
+    ) -> Page: ...
+
+    async def count(self, *, tool: str | None, type: str | None) -> int: ...
+
+    async def on_thread(self, thread_id: str) -> list[PendingInterrupt]: ...
+
+    async def values(self, thread_id: str, checkpoint_id: str | None = None) -> Any: ...
+
+    async def target(self, thread_id: str, interrupt_id: str) -> PendingInterrupt: ...
+
+    async def answer(
+        self,
+        item: PendingInterrupt,
+        answer: object,
+        *,
+        reviewer: str | None,
+        expect_checkpoint: str | None,
+    ) -> object: ...
 
 
 class GraphOps:

@@ -1,9 +1,11 @@
 """The web reviewer's reads and answers over a deployment: `RemoteOps`, shaped as `GraphOps`.
 
-`web._ops.GraphOps` is what the pages and the API call (`pending`, `on_thread`, `values`,
-`target`, `answer`); this is the same over a `RemoteInbox`, so the web app can serve a
-LangGraph Server deployment once it accepts an ops object. The server returns messages as
-JSON; they are turned back into LangChain messages, which the pages show.
+`web._ops.ReviewOps` is what the pages and the API call (`pending`, `page`, `count`,
+`on_thread`, `values`, `target`, `answer`, `failed_notifications`); this is it over a
+`RemoteInbox`, which `create_app(Inbox.from_server(url))` serves. The server returns
+messages as JSON; they are turned back into LangChain messages, which the pages show.
+A deployment has no notification outbox of this library (`notify` runs next to a
+checkpointer), so no request is ever shown as "notification failed".
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ._ops import as_reviewer, pending_on_thread
 if TYPE_CHECKING:
     from ..core._pending import PendingInterrupt
     from ..inbox._remote import RemoteInbox
+    from ..store._cursor import Page
 
 __all__ = ["RemoteOps"]
 
@@ -45,6 +48,31 @@ class RemoteOps:
     ) -> list[PendingInterrupt]:
         """Pending requests across threads, oldest first."""
         return await self.inbox.apending(tool=tool, type=type, thread_id=thread_id, limit=limit)
+
+    async def page(
+        self,
+        *,
+        tool: str | None,
+        type: str | None,
+        after: str | None,
+        before: str | None,
+        limit: int,
+        thread_id: str | None = None,
+    ) -> Page:
+        """One page of pending requests, with the cursors of its neighbours."""
+        return await self.inbox.apage(
+            tool=tool, type=type, after=after, before=before, limit=limit, thread_id=thread_id
+        )
+
+    async def count(
+        self, *, tool: str | None, type: str | None, thread_id: str | None = None
+    ) -> int:
+        """How many requests are pending, with the same filters."""
+        return await self.inbox.acount(tool=tool, type=type, thread_id=thread_id)
+
+    async def failed_notifications(self) -> dict[str, str]:
+        """Always empty: a deployment keeps no notification outbox of this library."""
+        return {}
 
     async def on_thread(self, thread_id: str) -> list[PendingInterrupt]:
         """What waits on one thread (read from its state: with checkpoint and path)."""

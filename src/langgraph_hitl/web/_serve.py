@@ -1,4 +1,8 @@
-"""`langgraph-hitl serve GRAPH --db URL`: the web reviewer on uvicorn.
+"""`langgraph-hitl serve GRAPH --db URL` (or `--url URL`): the web reviewer on uvicorn.
+
+With `--url URL [--assistant ID] [--api-key-env VAR]` it reviews a LangGraph Server
+deployment through its API instead of a graph's checkpointer. Before it listens it checks
+that the server answers, takes the key, and has the assistant: each is one line, exit 2.
 
 Reviewer tokens come from `--reviewers-file FILE` (re-read whenever it changes) or,
 without it, from the `LANGGRAPH_HITL_REVIEWERS` environment variable: both a JSON object
@@ -18,7 +22,7 @@ import socket
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
@@ -30,6 +34,11 @@ from ._security import parse_reviewers
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Mapping
+
+    from langgraph.pregel import Pregel
+    from starlette.applications import Starlette
+
+    from ..inbox._remote import RemoteInbox
 
 __all__ = ["REVIEWERS_ENV", "allowed_hosts_for", "cmd_serve", "is_loopback", "load_reviewers"]
 
@@ -127,8 +136,30 @@ class _Server(uvicorn.Server):
             print(self.banner, file=sys.stderr, flush=True)
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve the reviewer of `args.graph` on `args.host:args.port`; return the exit code."""
+def _run(app: Starlette, host: str, port: int, what: str) -> int:
+    """Serve `app` until Ctrl+C; say where once it listens. 1 when the port is taken."""
+    try:
+        sock = _listen(host, port)
+    except OSError as exc:
+        _say(f"error: {exc.strerror}")
+        return 1
+    shown = f"[{host.strip('[]')}]" if ":" in host else host
+    banner = f"{what} at http://{shown}:{sock.getsockname()[1]}/ - press Ctrl+C to stop."
+    server = _Server(uvicorn.Config(app, log_level="warning"), visible(banner))
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass  # uvicorn re-raises the Ctrl+C it handled, once it has shut down
+    finally:
+        sock.close()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, remote: RemoteInbox | None = None) -> int:
+    """Serve the reviewer of `args.graph` (or of `remote`, a deployment) on `args.host:port`.
+
+    Returns the exit code. `remote` is closed at the end.
+    """
     from . import create_app
 
     host: str = args.host
@@ -154,32 +185,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"warning: --insecure-no-auth: anyone who can reach {host} can answer the agent's "
             "requests."
         )
-    with open_checkpointer(args.db, create=False) as saver:
-        graph = load_graph(args.graph, saver)
-        app = create_app(
-            graph,
+
+    def app_of(source: Pregel[Any, Any, Any, Any] | RemoteInbox) -> Starlette:
+        return create_app(
+            source,
             reviewers=None if reviewers_file else reviewers,
             reviewers_file=reviewers_file or None,
             allowed_hosts=allowed,
             session_lifetime=timedelta(hours=getattr(args, "session_hours", 12.0)),
             max_body=getattr(args, "max_body", 1024 * 1024),
         )
-        try:
-            sock = _listen(host, port)
-        except OSError as exc:
-            _say(f"error: {exc.strerror}")
-            return 1
-        shown = f"[{host.strip('[]')}]" if ":" in host else host
-        banner = (
-            f"Reviewing {args.graph} (store: {redacted(args.db)}) at http://{shown}:{sock.getsockname()[1]}/"
-            " - press Ctrl+C to stop."
-        )
-        server = _Server(uvicorn.Config(app, log_level="warning"), visible(banner))
-        try:
-            server.run(sockets=[sock])
-        except KeyboardInterrupt:
-            pass  # uvicorn re-raises the Ctrl+C it handled, once it has shut down
-        finally:
-            sock.close()
+
+    if remote is not None:
+        with remote as inbox:
+            # Unreachable, a refused key, an unknown assistant: ServerError, before listening.
+            inbox.check()
+            where = f"the deployment at {redacted(args.url)}" + (
+                f" (assistant: {args.assistant})" if args.assistant else ""
+            )
+            code = _run(app_of(inbox), host, port, f"Reviewing {where}")
+    else:
+        with open_checkpointer(args.db, create=False) as saver:
+            graph = load_graph(args.graph, saver)
+            what = f"Reviewing {args.graph} (store: {redacted(args.db)})"
+            code = _run(app_of(graph), host, port, what)
+    if code:
+        return code
     print("Stopped.", file=sys.stderr)
     return 0
