@@ -107,7 +107,7 @@ def _bench(backend: str, url: str) -> tuple[str, float, float]:
         with open_checkpointer(url) as saver:
             started = time.perf_counter()
             _run_seed(saver)
-            _grow(saver, 1, SIZE // SEED - 1)
+            _grow(saver, 1, SIZE // SEED - 1, direct=True)
             inbox = Inbox(_graph(saver, 0))
             assert len(inbox.pending()) == SIZE
             seeded = time.perf_counter() - started

@@ -11,6 +11,8 @@ of the listing in order, and never scans the checkpointer's writes table.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -19,10 +21,14 @@ from langchain.agents import create_agent
 from langchain_core.messages import HumanMessage
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import START, StateGraph
+from langgraph.types import interrupt
+from typing_extensions import TypedDict
 
 from langgraph_hitl import Approve, approval_tool, open_checkpointer, pending_interrupts
 from langgraph_hitl.core._compat import postgres_cursor, sqlite_connection
 from langgraph_hitl.inbox._inbox import Inbox
+from langgraph_hitl.store._backends import checkpoint_time
 from langgraph_hitl.store._cursor import Filters, Position
 from langgraph_hitl.store._listing import POSTGRES, page_query
 from langgraph_hitl.testing import ScriptedChatModel, ai_tool_calls
@@ -146,9 +152,9 @@ def test_requests_written_before_the_table_and_after_its_triggers_went(
 
     # Triggers dropped (a restore without them, say): what is written meanwhile goes
     # unseen by the table, so the next inbox rebuilds it from the checkpoint tables.
-    drop = ["DROP TRIGGER IF EXISTS hitl_listing_v1_w_ins", "DROP TRIGGER hitl_listing_v1_c_ins"]
+    drop = ["DROP TRIGGER IF EXISTS hitl_listing_v2_w_ins", "DROP TRIGGER hitl_listing_v2_c_ins"]
     if type(checkpointer).__name__ == "PostgresSaver":
-        drop = ["DROP TRIGGER hitl_listing_v1_checkpoints ON checkpoints"]
+        drop = ["DROP TRIGGER hitl_listing_v2_checkpoints ON checkpoints"]
     _sql(checkpointer, drop)
     inbox.resume(before[0], Approve())
     later = _mail(graph, "h")
@@ -301,3 +307,157 @@ def test_a_dropped_listing_table_is_rebuilt(checkpointer: BaseCheckpointSaver[An
     threads += _mail(graph, "m")
 
     assert _agrees(Inbox(graph), graph, threads) == 3
+
+
+# -- what the listing stores of a request ------------------------------------------------
+
+_SHAPES: list[tuple[object, dict[str, Any] | None]] = [
+    ({"type": "question", "tool_call_id": "c1", "expires_at": "2030-01-02T03:04:05Z"}, None),
+    ({"type": "question", "n": [1, 2.5, None, True, b"raw"]}, {"title": "Answer"}),
+    ("a bare question", None),
+    ({"when": datetime(2025, 1, 2, tzinfo=timezone.utc)}, None),  # not plain data
+    ({1: "int keys"}, None),  # plain msgpack, but not storable as is
+    ({"q": 1}, {"properties": {"response_schema": {"title": "response_schema"}}}),
+]
+
+
+def _shapes_graph(saver: BaseCheckpointSaver[Any]) -> Any:
+    class State(TypedDict):
+        n: int
+        answer: object
+
+    def ask(state: State) -> dict[str, object]:
+        value, schema = _SHAPES[state["n"]]
+        return {"answer": interrupt(value, response_schema=schema)}
+
+    builder: StateGraph[State, Any, State, State] = StateGraph(State)
+    builder.add_node("ask", ask)
+    builder.add_edge(START, "ask")
+    return builder.compile(checkpointer=saver)
+
+
+def _seen(p: Any) -> tuple[Any, ...]:
+    return (
+        p.thread_id,
+        p.id,
+        p.value,
+        p.response_schema,
+        p.tool_call_id,
+        p.type,
+        p.node,
+        p.path,
+        p.checkpoint_id,
+        p.created_at,
+        p.expires_at,
+        p.version,
+    )
+
+
+def test_every_kind_of_value_is_listed_as_its_thread_reads_it(sql_saver: Any) -> None:
+    graph = _shapes_graph(sql_saver)
+    for n in range(len(_SHAPES)):
+        graph.invoke({"n": n, "answer": None}, _config(f"shape-{n}"))
+    exact = sorted(
+        (_seen(p) for n in range(len(_SHAPES)) for p in _exact(graph, f"shape-{n}")), key=repr
+    )
+    inbox = Inbox(graph)
+
+    listed = sorted(map(_seen, inbox.iter_pending(page_size=2)), key=repr)
+
+    assert listed == exact
+    assert len(listed) == len(_SHAPES)
+    by_thread = {p.thread_id: p for p in inbox.pending()}
+    assert by_thread["shape-0"].expires_at == datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    assert by_thread["shape-3"].value["when"] == datetime(2025, 1, 2, tzinfo=timezone.utc)
+    assert by_thread["shape-4"].value == {1: "int keys"}
+
+
+def _exact(graph: Any, thread: str) -> list[Any]:
+    return [
+        replace(p, created_at=checkpoint_time(p.checkpoint_id or ""))
+        for p in pending_interrupts(graph, _config(thread))
+    ]
+
+
+def _rows(saver: Any, sql: str) -> list[tuple[Any, ...]]:
+    if type(saver).__name__ == "PostgresSaver":
+        with postgres_cursor(saver)() as cur:
+            cur.execute(sql)
+            return [tuple(r.values()) for r in cur.fetchall()]
+    conn, lock = sqlite_connection(saver)
+    with lock:
+        return [tuple(r) for r in conn.execute(sql)]
+
+
+def test_a_tools_schema_is_stored_once_and_pages_read_no_write(sql_saver: Any) -> None:
+    graph = make_graph().compile(checkpointer=sql_saver)
+    threads = _mail(graph, "mmmh")
+    inbox = Inbox(graph)
+    assert inbox.count() == 4
+
+    # One schema per tool, whatever the number of its requests; each row holds its value.
+    assert _rows(sql_saver, "SELECT count(*) FROM hitl_listing_schemas") == [(2,)]
+    assert _rows(sql_saver, "SELECT count(*) FROM hitl_listing WHERE value IS NULL") == [(0,)]
+    exact = sorted((_seen(p) for t in threads for p in _exact(graph, t)), key=repr)
+    assert sorted(map(_seen, inbox.pending()), key=repr) == exact
+
+    # A page takes the request from the listing: with every write's blob made unreadable
+    # behind the triggers' back, it still lists them.
+    if type(sql_saver).__name__ == "PostgresSaver":
+        with postgres_cursor(sql_saver)() as cur:
+            cur.execute("SET session_replication_role = replica")  # no trigger fires
+            cur.execute("UPDATE checkpoint_writes SET blob = '' WHERE channel = '__interrupt__'")
+            cur.execute("SET session_replication_role = DEFAULT")
+    else:  # SQLite's triggers watch inserts and deletes only
+        _sql(sql_saver, ["UPDATE writes SET value = x'' WHERE channel = '__interrupt__'"])
+    assert sorted(map(_seen, Inbox(graph).pending()), key=repr) == exact
+
+
+_V1_TABLE = """CREATE TABLE hitl_listing (
+    thread_id TEXT NOT NULL, checkpoint_id TEXT NOT NULL, interrupt_id TEXT NOT NULL,
+    task_id TEXT NOT NULL, idx INTEGER NOT NULL, tool TEXT, kind TEXT,
+    PRIMARY KEY (thread_id, checkpoint_id, interrupt_id))"""
+
+
+def test_a_listing_of_the_first_layout_is_replaced(sql_saver: Any) -> None:
+    """A database set up by the first release: its triggers go, its table is rebuilt."""
+    graph = make_graph().compile(checkpointer=sql_saver)
+    threads = _mail(graph, "mh")
+    Inbox(graph).count()
+    pg = type(sql_saver).__name__ == "PostgresSaver"
+    if pg:
+        old = [
+            "DROP TRIGGER hitl_listing_v2_writes ON checkpoint_writes",
+            "DROP TABLE hitl_listing",
+            _V1_TABLE,
+            "CREATE FUNCTION hitl_listing_v1_writes() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN INSERT INTO hitl_listing (thread_id, checkpoint_id, interrupt_id, task_id, "
+            "idx) VALUES ('v1', 'v1', 'v1', 'v1', 0) ON CONFLICT DO NOTHING; RETURN NULL; END $$",
+            "CREATE TRIGGER hitl_listing_v1_writes AFTER INSERT ON checkpoint_writes "
+            "FOR EACH ROW EXECUTE FUNCTION hitl_listing_v1_writes()",
+        ]
+        gone = "SELECT tgname FROM pg_trigger WHERE tgname LIKE 'hitl_listing_v1%'"
+    else:
+        old = [
+            "DROP TRIGGER hitl_listing_v2_w_ins",
+            "DROP TABLE hitl_listing",
+            _V1_TABLE,
+            "CREATE TRIGGER hitl_listing_v1_w_ins AFTER INSERT ON writes BEGIN "
+            "INSERT OR IGNORE INTO hitl_listing (thread_id, checkpoint_id, interrupt_id, "
+            "task_id, idx) VALUES ('v1', 'v1', 'v1', 'v1', 0); END",
+        ]
+        gone = "SELECT name FROM sqlite_master WHERE name LIKE 'hitl_listing_v1%'"
+    if pg:
+        with postgres_cursor(sql_saver)() as cur:
+            for sql in old:
+                cur.execute(sql)
+    else:
+        _sql(sql_saver, old)
+    assert _rows(sql_saver, gone)
+
+    inbox = Inbox(graph)
+    assert _agrees(inbox, graph, threads) == 2
+    threads += _mail(graph, "m")  # written under the new triggers only
+
+    assert _agrees(inbox, graph, threads) == 3
+    assert _rows(sql_saver, gone) == []

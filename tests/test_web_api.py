@@ -92,6 +92,54 @@ def test_lists_pending_requests_across_threads_oldest_first(
     assert "limit='0'" in bad_limit.json()["message"]
 
 
+def test_pending_pages_through_cursors_with_the_total(
+    checkpointer: BaseCheckpointSaver[Any], ledger: Ledger
+) -> None:
+    graph = agent(checkpointer, [pay(f"INV-{n}") for n in range(5)], ledger=ledger)
+    threads = [f"t-{n}" for n in range(5)]
+    for thread in threads:
+        start(graph, thread)
+
+    with client(create_app(graph)) as c:
+        everything = c.get("/api/pending").json()
+        pages, cursor = [], None
+        while True:
+            params = {"limit": "2", **({"after": cursor} if cursor else {})}
+            page = c.get("/api/pending", params=params).json()
+            pages.append(page)
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        back = c.get("/api/pending", params={"limit": "2", "before": pages[-1]["prev_cursor"]})
+        one = c.get("/api/pending", params={"limit": "1", "thread_id": "t-3"}).json()
+        default = c.get("/api/pending", params={"after": pages[0]["next_cursor"]}).json()
+        stale = c.get("/api/pending", params={"after": "c1.bm90IGEgY3Vyc29y"})
+        foreign = c.get("/api/pending", params={"after": pages[0]["next_cursor"], "type": "x"})
+        both = c.get("/api/pending", params={"after": "c1.x", "before": "c1.y", "limit": "2"})
+
+    assert everything["total"] == 5
+    assert everything["next_cursor"] is None
+    assert [[r["thread_id"] for r in p["pending"]] for p in pages] == [
+        threads[:2],
+        threads[2:4],
+        threads[4:],
+    ]
+    assert [p["total"] for p in pages] == [5, 5, 5]
+    assert pages[0]["prev_cursor"] is None
+    assert pages[1]["prev_cursor"] is not None
+    assert [r["thread_id"] for r in back.json()["pending"]] == threads[2:4]
+    assert [r["thread_id"] for r in one["pending"]] == ["t-3"]
+    assert one["total"] == 1
+    assert one["next_cursor"] is None
+    assert [r["thread_id"] for r in default["pending"]] == threads[2:]
+    assert stale.status_code == 422
+    assert stale.json()["error"] == "invalid_cursor"
+    assert foreign.status_code == 422
+    assert "made for the listing" in foreign.json()["message"]
+    assert both.status_code == 422
+    assert both.json()["error"] == "invalid_query"
+
+
 DECISIONS: list[tuple[dict[str, Any], list[float], str, str]] = [
     ({"type": "approve"}, [120.0], "Paid 120.00 EUR for INV-1.", "success"),
     (

@@ -128,7 +128,8 @@ class _Review:
     answered: int = 0
     skipped: int = 0
     taken: int = 0
-    seen: set[str] = field(default_factory=set)
+    seen: dict[str, str] = field(default_factory=dict)
+    """Every request shown (or found answered), by id: its thread."""
 
     # What a request asks for --------------------------------------------------------
 
@@ -335,24 +336,40 @@ def _listing(
     return len(items), iter(items)
 
 
+def _still_waiting(session: _Review) -> int:
+    """How many of the requests already shown still wait (skipped, or answered in vain)."""
+    threads = dict.fromkeys(session.seen.values())
+    return sum(
+        1
+        for t in threads
+        for p in session.inbox.pending(thread_id=t)
+        if session.seen.get(p.id) == t
+    )
+
+
 def _walk(session: _Review, thread: str | None) -> None:
     console = session.console
+    shown = 0
     while True:
         # A page at a time: a million waiting requests are never all held, nor read up front.
         total, listing = _listing(session.inbox, thread)
+        # "N of M" goes on across passes: M is what was gone through, and what is left of
+        # the count once the requests already seen (and still waiting) are taken out.
+        end = shown + max(total - _still_waiting(session), 0)
         items = (i for i in listing if i.id not in session.seen)
         n = 0
         for item in items:
             n += 1
-            session.seen.add(item.id)
-            now = clock.now()
+            shown += 1
             assert item.thread_id is not None
+            session.seen[item.id] = item.thread_id
+            now = clock.now()
             still = {p.id for p in session.inbox.pending(thread_id=item.thread_id)}
             if item.id not in still:
                 session.taken += 1
                 console.say(f"(request {item.id} on {item.thread_id} was answered meanwhile)")
                 continue
-            session.show(item, n, max(total, n), now)
+            session.show(item, shown, max(end, shown), now)
             if item.expires_at is not None and item.expires_at <= now:
                 session.skipped += 1
                 console.say(

@@ -28,7 +28,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from ..answers._send import answer_plan, arun, run
 from ..core import _clock as clock
-from ..core._compat import PULL_TASK_PREFIX, interrupt_id_of, memory_storage
+from ..core._compat import memory_storage
 from ..core._errors import (
     NoPendingInterruptError,
     ResumeConflictError,
@@ -39,19 +39,10 @@ from ..core._errors import (
 from ..core._pending import (
     PendingInterrupt,
     apending_interrupts,
-    make_pending,
     pending_interrupts,
     require_checkpointer,
-    version_of,
 )
-from ..store._backends import (
-    AsyncBackend,
-    Backend,
-    async_backend_for,
-    backend_for,
-    checkpoint_time,
-    paused_gc,
-)
+from ..store._backends import AsyncBackend, Backend, async_backend_for, backend_for, checkpoint_time
 from ..store._cursor import (
     Filters,
     Page,
@@ -62,7 +53,7 @@ from ..store._cursor import (
     page_of,
     position_of,
 )
-from ..store._listing import RawPage, Row, count_plan, page_plan, setup_plan
+from ..store._listing import RawPage, Schemas, count_plan, page_plan, setup_plan
 from ..store._triggers import AsyncListing, Listing, alisting_for, listing_for
 from ._progress import ProgressCallback
 
@@ -70,7 +61,7 @@ if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
     from langgraph._internal._typing import StateLike
     from langgraph.pregel import Pregel
-    from langgraph.types import GraphOutput, Interrupt
+    from langgraph.types import GraphOutput
     from typing_extensions import Unpack
 
     from ..answers._send import Plan
@@ -84,8 +75,6 @@ OutputT = TypeVar("OutputT", bound="StateLike")
 
 _PAGE_SIZE = 500
 """Requests read per query when a whole listing is read (and between progress calls)."""
-_MAX_ANSWERED = 32
-"""How many earlier answers of one task are tried when matching an interrupt id to a node."""
 
 
 def _config(thread_id: str) -> RunnableConfig:
@@ -125,9 +114,11 @@ def _page(
     raw: RawPage | None = None,
 ) -> Page:
     # The edges are the rows read, so a row dropped as answered meanwhile moves no cursor.
-    positions = [r.position for r in raw.rows] if raw is not None else list(map(position_of, items))
-    last = positions[-1] if positions else at
-    first = positions[0] if positions else at
+    if raw is not None:
+        first, last = raw.first or at, raw.last or at
+    else:
+        first = position_of(items[0]) if items else at
+        last = position_of(items[-1]) if items else at
     return Page(
         items=items,
         next_cursor=encode_cursor(last, filters) if more and last is not None else None,
@@ -194,6 +185,7 @@ class Inbox(Generic[OutputT]):
         self._ready = False
         self._aready = False
         self._alock = asyncio.Lock()
+        self._schemas: Schemas = {}
 
     @staticmethod
     def from_server(
@@ -242,58 +234,11 @@ class Inbox(Generic[OutputT]):
             self._alisting_ready = True
         return self._alisting
 
-    def _node_of(self, row: Row, item: Interrupt) -> str | None:
-        """The node whose task raised `item` itself, or None (raised deeper, e.g. a subgraph)."""
-        parts = [p.strip() for p in row.task_path.split(",")]
-        if len(parts) == 2 and parts[0] == PULL_TASK_PREFIX:
-            # A node this graph lacks: the thread is another graph's (read it the exact way).
-            names: tuple[str, ...] = (parts[1],) if parts[1] in self._nodes else ()
-        else:
-            names = self._nodes
-        for answered in range(_MAX_ANSWERED):
-            for name in names:
-                if interrupt_id_of(f"{name}:{row.task_id}", answered) == item.id:
-                    return name
-        return None
-
-    def _resolve(self, raw: RawPage) -> tuple[list[PendingInterrupt | Position], list[str]]:
-        """The page's items; a request tied to no node of this graph is left to an exact read."""
-        out: list[PendingInterrupt | Position] = []
-        exact: dict[str, None] = {}
-        stamps: dict[str, tuple[datetime | None, str]] = {}
-        with paused_gc():
-            for row in raw.rows:
-                item, pos = row.interrupt, row.position
-                node = None if item is None else self._node_of(row, item)
-                if item is None or node is None:
-                    if item is not None:
-                        exact[pos.thread_id] = None
-                        out.append(pos)
-                    continue
-                if pos.thread_id not in stamps:
-                    ids = raw.ids.get(pos.thread_id) or [item.id]
-                    stamps[pos.thread_id] = (
-                        checkpoint_time(pos.checkpoint_id),
-                        version_of(pos.checkpoint_id, ids),
-                    )
-                created, version = stamps[pos.thread_id]
-                out.append(
-                    make_pending(
-                        item,
-                        node=node,
-                        path=(node,),
-                        thread_id=pos.thread_id,
-                        checkpoint_id=pos.checkpoint_id,
-                        created_at=created,
-                        version=version,
-                    )
-                )
-        return out, list(exact)
-
     @staticmethod
     def _merge(
         resolved: list[PendingInterrupt | Position], exact: dict[str, list[PendingInterrupt]]
     ) -> list[PendingInterrupt]:
+        """The page's items, each request tied to no node replaced by its exact reading."""
         by_id = {(p.thread_id, p.id): p for items in exact.values() for p in items}
         out = []
         for entry in resolved:
@@ -368,7 +313,7 @@ class Inbox(Generic[OutputT]):
             )
             return _page(filters, *found, at=start or end)
         raw = self._read(sql, filters, start, end, limit, neighbours=True)
-        if end is not None and not raw.earlier and len(raw.rows) < limit:
+        if end is not None and not raw.earlier and raw.read < limit:
             raw = self._read(sql, filters, None, None, limit, neighbours=True)
         return _page(filters, self._items(raw), raw.more, raw.earlier, at=start or end, raw=raw)
 
@@ -391,16 +336,25 @@ class Inbox(Generic[OutputT]):
                 after=start,
                 before=end,
                 limit=limit,
+                nodes=self._nodes,
                 neighbours=neighbours,
+                schemas=self._schemas,
             )
         )
 
+    @staticmethod
+    def _exact_threads(raw: RawPage) -> list[str]:
+        """The threads of a page that must be read the exact way (`pending_interrupts`)."""
+        return list(dict.fromkeys(i.thread_id for i in raw.items if isinstance(i, Position)))
+
     def _items(self, raw: RawPage) -> list[PendingInterrupt]:
-        resolved, threads = self._resolve(raw)
+        threads = self._exact_threads(raw)
+        if not threads:
+            return cast("list[PendingInterrupt]", raw.items)
         exact = {
             t: list(map(_stamped, pending_interrupts(self.graph, _config(t)))) for t in threads
         }
-        return self._merge(resolved, exact)
+        return self._merge(raw.items, exact)
 
     async def apage(
         self,
@@ -423,7 +377,7 @@ class Inbox(Generic[OutputT]):
                 at=start or end,
             )
         raw = await self._aread(sql, filters, start, end, limit, neighbours=True)
-        if end is not None and not raw.earlier and len(raw.rows) < limit:
+        if end is not None and not raw.earlier and raw.read < limit:
             raw = await self._aread(sql, filters, None, None, limit, neighbours=True)
         items = await self._aitems(raw)
         return _page(filters, items, raw.more, raw.earlier, at=start or end, raw=raw)
@@ -447,16 +401,20 @@ class Inbox(Generic[OutputT]):
                 after=start,
                 before=end,
                 limit=limit,
+                nodes=self._nodes,
                 neighbours=neighbours,
+                schemas=self._schemas,
             )
         )
 
     async def _aitems(self, raw: RawPage) -> list[PendingInterrupt]:
-        resolved, threads = self._resolve(raw)
+        threads = self._exact_threads(raw)
+        if not threads:
+            return cast("list[PendingInterrupt]", raw.items)
         exact = {}
         for t in threads:
             exact[t] = list(map(_stamped, await apending_interrupts(self.graph, _config(t))))
-        return self._merge(resolved, exact)
+        return self._merge(raw.items, exact)
 
     def count(
         self, *, tool: str | None = None, type: str | None = None, thread_id: str | None = None
@@ -515,7 +473,8 @@ class Inbox(Generic[OutputT]):
             yield from self._items(raw)
             if not raw.more:
                 return
-            start = raw.rows[-1].position
+            assert raw.last is not None  # more follow: the page read rows
+            start = raw.last
 
     async def aiter_pending(
         self,
@@ -542,7 +501,8 @@ class Inbox(Generic[OutputT]):
                 yield item
             if not raw.more:
                 return
-            start = raw.rows[-1].position
+            assert raw.last is not None  # more follow: the page read rows
+            start = raw.last
 
     def pending(
         self,

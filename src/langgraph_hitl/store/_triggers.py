@@ -21,6 +21,15 @@ __all__ = ["AsyncListing", "Listing", "alisting_for", "listing_for"]
 
 T = TypeVar("T")
 
+# A write transaction takes SQLite's write lock at once: drains queue behind each other
+# rather than fail to upgrade a read. A read is one snapshot (WAL) without a write lock.
+_SQLITE_BEGIN = {"begin": "BEGIN IMMEDIATE", "read": "BEGIN DEFERRED"}
+_PG_TX = {
+    "begin": "BEGIN",
+    "read": "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+    "commit": "COMMIT",
+}
+
 
 def _run(plan: Plan[T], do: Any) -> T:
     try:
@@ -58,13 +67,13 @@ class Listing:
 
                 def do(op: Op) -> list[tuple[Any, ...]]:
                     if isinstance(op, Tx):
-                        if op.op == "begin":
+                        if op.op == "commit":
+                            conn.commit()
+                        else:
                             if conn.in_transaction:
                                 conn.commit()
-                            conn.execute("BEGIN IMMEDIATE")
-                        else:
-                            conn.commit()
-                        state["tx"] = op.op == "begin"
+                            conn.execute(_SQLITE_BEGIN[op.op])
+                        state["tx"] = op.op != "commit"
                         return []
                     if isinstance(op, Many):
                         conn.executemany(op.sql, op.params)
@@ -82,8 +91,8 @@ class Listing:
 
             def pg(op: Op) -> list[tuple[Any, ...]]:
                 if isinstance(op, Tx):
-                    cur.execute("BEGIN" if op.op == "begin" else "COMMIT")
-                    in_tx["tx"] = op.op == "begin"
+                    cur.execute(_PG_TX[op.op])
+                    in_tx["tx"] = op.op != "commit"
                     return []
                 if isinstance(op, Many):
                     cur.executemany(op.sql, op.params)
@@ -121,13 +130,13 @@ class AsyncListing:
 
                 async def do(op: Op) -> list[tuple[Any, ...]]:
                     if isinstance(op, Tx):
-                        if op.op == "begin":
+                        if op.op == "commit":
+                            await conn.commit()
+                        else:
                             if conn.in_transaction:
                                 await conn.commit()
-                            await conn.execute("BEGIN IMMEDIATE")
-                        else:
-                            await conn.commit()
-                        state["tx"] = op.op == "begin"
+                            await conn.execute(_SQLITE_BEGIN[op.op])
+                        state["tx"] = op.op != "commit"
                         return []
                     if isinstance(op, Many):
                         await conn.executemany(op.sql, op.params)
@@ -146,8 +155,8 @@ class AsyncListing:
 
             async def pg(op: Op) -> list[tuple[Any, ...]]:
                 if isinstance(op, Tx):
-                    await cur.execute("BEGIN" if op.op == "begin" else "COMMIT")
-                    in_tx["tx"] = op.op == "begin"
+                    await cur.execute(_PG_TX[op.op])
+                    in_tx["tx"] = op.op != "commit"
                     return []
                 if isinstance(op, Many):
                     await cur.executemany(op.sql, op.params)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 from starlette.responses import JSONResponse, Response
 
-from ..core._errors import HITLError, InvalidResumeError, UnknownInterruptError
+from ..core._errors import HITLError, InvalidCursorError, InvalidResumeError, UnknownInterruptError
 from ..core._jsontext import JSONValueError
 from ..core._jsontext import loads as strict_json
 from ._ops import messages_of, new_messages, status_of
@@ -38,6 +38,9 @@ if TYPE_CHECKING:
     from ._security import Keys, Throttle
 
 __all__ = ["Api"]
+
+PAGE_LIMIT = 50
+"""Requests per page when a cursor comes without `limit`, as on the inbox page."""
 
 
 def _error(
@@ -95,7 +98,11 @@ class Api:
         return reviewer, None
 
     async def pending(self, request: Request) -> Response:
-        """`GET /api/pending?tool=&type=&thread_id=&limit=`."""
+        """`GET /api/pending?tool=&type=&thread_id=&limit=&after=&before=`.
+
+        Without `limit` or a cursor, every request (as before cursors existed); with
+        either, one page (of `PAGE_LIMIT` unless `limit` says so) and its neighbours' cursors.
+        """
         _, refused = self._reviewer(request)
         if refused is not None:
             return refused
@@ -112,13 +119,30 @@ class Api:
                     "invalid_query",
                     f"limit={query['limit']!r} is not a positive whole number.",
                 )
-        items = await self.ops.pending(
-            tool=query.get("tool") or None,
-            type=query.get("type") or None,
-            thread_id=query.get("thread_id") or None,
-            limit=limit,
+        filters: dict[str, Any] = {
+            "tool": query.get("tool") or None,
+            "type": query.get("type") or None,
+            "thread_id": query.get("thread_id") or None,
+        }
+        after, before = query.get("after") or None, query.get("before") or None
+        if limit is None and after is None and before is None:
+            items = await self.ops.pending(**filters)
+            out = PendingList(pending=[pending_out(i) for i in items], total=len(items))
+            return JSONResponse(out.model_dump(mode="json"))
+        try:
+            page = await self.ops.page(
+                after=after, before=before, limit=limit or PAGE_LIMIT, **filters
+            )
+        except InvalidCursorError as exc:
+            return _error(422, "invalid_cursor", str(exc))
+        except ValueError as exc:  # both cursors
+            return _error(422, "invalid_query", str(exc))
+        out = PendingList(
+            pending=[pending_out(i) for i in page.items],
+            total=await self.ops.count(**filters),
+            next_cursor=page.next_cursor,
+            prev_cursor=page.prev_cursor,
         )
-        out = PendingList(pending=[pending_out(i) for i in items])
         return JSONResponse(out.model_dump(mode="json"))
 
     async def resume(self, request: Request) -> Response:

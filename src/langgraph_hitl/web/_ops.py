@@ -142,23 +142,24 @@ class GraphOps:
         after: str | None,
         before: str | None,
         limit: int,
+        thread_id: str | None = None,
     ) -> Page:
         """One page of pending requests, with the cursors of its neighbours."""
+        kw: dict[str, Any] = {"tool": tool, "type": type, "thread_id": thread_id}
         if self.run_async:
-            return await self.inbox.apage(
-                tool=tool, type=type, after=after, before=before, limit=limit
-            )
+            return await self.inbox.apage(after=after, before=before, limit=limit, **kw)
         return await run_in_threadpool(
-            functools.partial(
-                self.inbox.page, tool=tool, type=type, after=after, before=before, limit=limit
-            )
+            functools.partial(self.inbox.page, after=after, before=before, limit=limit, **kw)
         )
 
-    async def count(self, *, tool: str | None, type: str | None) -> int:
+    async def count(
+        self, *, tool: str | None, type: str | None, thread_id: str | None = None
+    ) -> int:
         """How many requests are pending, with the same filters."""
+        kw: dict[str, Any] = {"tool": tool, "type": type, "thread_id": thread_id}
         if self.run_async:
-            return await self.inbox.acount(tool=tool, type=type)
-        return await run_in_threadpool(functools.partial(self.inbox.count, tool=tool, type=type))
+            return await self.inbox.acount(**kw)
+        return await run_in_threadpool(functools.partial(self.inbox.count, **kw))
 
     async def on_thread(self, thread_id: str) -> list[PendingInterrupt]:
         """What waits on one thread."""

@@ -80,6 +80,13 @@ class PendingList(BaseModel):
     """`GET /api/pending`: pending requests across threads, oldest first."""
 
     pending: list[PendingOut]
+    total: int = Field(description="How many requests wait with these filters.")
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `after=` for the next page; null on the last."
+    )
+    prev_cursor: str | None = Field(
+        default=None, description="Pass as `before=` for the previous page; null on the first."
+    )
 
 
 class MessageOut(BaseModel):
@@ -218,6 +225,7 @@ API_ERRORS: tuple[tuple[int, str, str, tuple[str, ...]], ...] = (
         ("resume",),
     ),
     (422, "invalid_query", "A bad query parameter.", ("pending",)),
+    (422, "invalid_cursor", "A cursor that is malformed or made for other filters.", ("pending",)),
     (429, "too_many_attempts", "Too many wrong tokens from this address.", ("*",)),
     (500, "resume_failed", "The graph failed with the answer; it was taken back.", ("resume",)),
 )
@@ -270,6 +278,8 @@ def openapi_schema(*, title: str, secured: bool) -> dict[str, Any]:
                             ("type", {"type": "string"}, "Only requests of this type."),
                             ("thread_id", {"type": "string"}, "Only this thread."),
                             ("limit", {"type": "integer", "minimum": 1}, "At most this many."),
+                            ("after", {"type": "string"}, "A `next_cursor`: the page after it."),
+                            ("before", {"type": "string"}, "A `prev_cursor`: the page before."),
                         )
                     ],
                     "security": security,
