@@ -49,7 +49,9 @@ def create_app(
             threads are listed and answered. Or the inbox of a LangGraph Server deployment
             (`Inbox.from_server(url, ...)`): its requests are listed and answered through
             the server's API, with the inbox's API key and headers; the app closes the
-            inbox's connections when it shuts down (the inbox stays usable).
+            inbox's connections when it shuts down (the inbox stays usable). Mounted in
+            another app, whose lifespan is the one that runs, close it there
+            (`await inbox.aclose()`).
         reviewers: Token -> reviewer name. When given, the page asks for a token once
             (then keeps a session cookie) and the API wants `Authorization: Bearer
             <token>`; the name is recorded as the `reviewer` of every approval decision,
