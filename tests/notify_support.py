@@ -63,6 +63,7 @@ class Received:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 64  # socketserver's 5 is too few for a sweep's parallel senders
     receiver: HttpReceiver
 
     def handle_error(self, request: object, client_address: object) -> None:
