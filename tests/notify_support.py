@@ -4,6 +4,11 @@ Both listen on 127.0.0.1 only, on a port the system picks, and record what they 
 `HttpReceiver` checks each webhook's signature and can answer with a scripted status
 (to fail a few times, then succeed) or hold every answer until the test opens its gate
 (to stop a sweeper mid-delivery). `SmtpReceiver` is aiosmtpd's real SMTP server.
+`outbox_rows` reads the outbox table as the sweeps left it.
+
+Run as a script, `python tests/notify_support.py SECONDS ARGS...` is `langgraph-hitl
+ARGS...` with the library's clock SECONDS ahead (a `FakeClock`): another process in
+which deadlines have passed, without waiting for them.
 """
 
 from __future__ import annotations
@@ -12,8 +17,10 @@ import json
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +28,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from langgraph_hitl.notify import verify_signature
+from langgraph_hitl.notify._store import Step, adb_for, db_for
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -55,6 +63,7 @@ class Received:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 64  # socketserver's 5 is too few for a sweep's parallel senders
     receiver: HttpReceiver
 
     def handle_error(self, request: object, client_address: object) -> None:
@@ -98,12 +107,20 @@ class HttpReceiver:
     Args:
         statuses: The statuses of the first answers, in order (then 200 with `answer`).
         answer: The body of a 200 (Slack's contract: `ok`).
+        refuse: Asked first about each request: a status to answer it with, or None.
     """
 
-    def __init__(self, statuses: Sequence[int] = (), *, answer: bytes = b"ok") -> None:
+    def __init__(
+        self,
+        statuses: Sequence[int] = (),
+        *,
+        answer: bytes = b"ok",
+        refuse: Callable[[Received], int | None] | None = None,
+    ) -> None:
         self.received: list[Received] = []
         self.statuses = list(statuses)
         self.answer = answer
+        self.refuse = refuse
         self.gate = threading.Event()
         self.gate.set()
         self._cond = threading.Condition()
@@ -119,7 +136,11 @@ class HttpReceiver:
     def arrived(self, got: Received) -> int:
         with self._cond:
             self.received.append(got)
-            status = self.statuses.pop(0) if self.statuses else 200
+            refused = self.refuse(got) if self.refuse is not None else None
+            if refused is not None:
+                status = refused
+            else:
+                status = self.statuses.pop(0) if self.statuses else 200
             self._cond.notify_all()
         # Held answers: the sender is stuck in the middle of its deliveries.
         self.gate.wait(timeout=WAIT * 2)
@@ -164,7 +185,10 @@ class _Mailbox:
 
 
 class SmtpReceiver:
-    """aiosmtpd's SMTP server on loopback; `replies` answers the first messages (e.g. 451)."""
+    """aiosmtpd's SMTP server on loopback; `replies` answers the first messages (e.g. 451).
+
+    `tls` requires STARTTLS; `implicit_tls` speaks TLS from the first byte (`smtps://`).
+    """
 
     def __init__(
         self,
@@ -172,6 +196,7 @@ class SmtpReceiver:
         replies: Sequence[str] = (),
         login: tuple[str, str] | None = None,
         tls: ssl.SSLContext | None = None,
+        implicit_tls: ssl.SSLContext | None = None,
     ) -> None:
         self.messages: list[tuple[str, list[str], bytes]] = []
         self.replies = list(replies)
@@ -185,7 +210,13 @@ class SmtpReceiver:
             kwargs.update(auth_require_tls=tls is not None)
         if tls is not None:
             kwargs.update(tls_context=tls, require_starttls=True)
-        self._controller = Controller(_Mailbox(self), hostname=LOOPBACK, port=self.port, **kwargs)
+        self._controller = Controller(
+            _Mailbox(self),
+            hostname=LOOPBACK,
+            port=self.port,
+            ssl_context=implicit_tls,
+            **kwargs,
+        )
 
     def _authenticate(
         self, server: object, session: object, envelope: object, mechanism: str, data: object
@@ -237,3 +268,34 @@ def self_signed(folder: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
     server.load_cert_chain(cert, key)
     client = ssl.create_default_context(cafile=str(cert))
     return server, client
+
+
+def outbox_rows(saver: Any) -> list[tuple[str, str, str, str, str, int]]:
+    """Every outbox row: (thread_id, interrupt_id, event, channel, status, closed), sorted."""
+    db = db_for(saver)
+    sql = "SELECT thread_id, interrupt_id, event, channel, status, closed FROM hitl_notifications"
+    return sorted(
+        (str(a), str(b), str(c), str(d), str(e), int(f))
+        for a, b, c, d, e, f in db.run((Step(sql),))
+    )
+
+
+async def aoutbox_rows(saver: Any) -> list[tuple[str, str, str, str, str, int]]:
+    """Async twin of `outbox_rows`."""
+    db = await adb_for(saver)
+    sql = "SELECT thread_id, interrupt_id, event, channel, status, closed FROM hitl_notifications"
+    rows = await db.run((Step(sql),))
+    return sorted((str(a), str(b), str(c), str(d), str(e), int(f)) for a, b, c, d, e, f in rows)
+
+
+def _later(argv: list[str]) -> int:
+    from langgraph_hitl.cli._main import main
+    from langgraph_hitl.testing import FakeClock, use_clock
+
+    ahead = timedelta(seconds=float(argv[0]))
+    with use_clock(FakeClock(datetime.now(timezone.utc) + ahead)):
+        return main(argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(_later(sys.argv[1:]))

@@ -199,6 +199,19 @@ def test_email_starttls_with_login(tmp_path: Path) -> None:
     assert len(smtp.messages) == 1
 
 
+def test_email_smtps_with_login(tmp_path: Path) -> None:
+    server, client = self_signed(tmp_path)
+    with SmtpReceiver(login=("bot", "pw"), implicit_tls=server) as smtp:
+        url = f"smtps://bot:pw@{LOOPBACK}:{smtp.port}"
+        Email(url, sender="a@x.io", to="b@x.io", ssl_context=client).deliver(_delivery())
+        # The system's CAs do not trust the test's certificate: no e-mail is sent unverified.
+        with pytest.raises(DeliveryError, match="SSLCertVerificationError") as caught:
+            Email(url, sender="a@x.io", to="b@x.io").deliver(_delivery())
+    assert caught.value.retryable
+    (mail,) = smtp.parsed()
+    assert mail["Idempotency-Key"] == "abc123:request.created"
+
+
 def test_email_starttls_to_a_server_without_it_fails_for_good() -> None:
     with SmtpReceiver() as smtp:
         channel = Email(f"smtp+starttls://{LOOPBACK}:{smtp.port}", sender="a@x.io", to="b@x.io")
@@ -254,6 +267,7 @@ def test_bad_sweep_options_are_refused_naming_the_value() -> None:
         ({"backoff": 30}, "backoff must be a non-negative datetime.timedelta, got 30"),
         ({"lease": timedelta(0)}, "lease must be a positive datetime.timedelta"),
         ({"link_base": "review.example.com"}, "link_base='review.example.com'"),
+        ({"retention": timedelta(0)}, "retention must be a positive datetime.timedelta"),
     ]
     for options, message in cases:
         with pytest.raises(InvalidChannelError, match=message.replace("(", r"\(")):
@@ -268,6 +282,18 @@ def test_bad_sweep_options_are_refused_naming_the_value() -> None:
         graph.notify(["not a channel"])  # type: ignore[list-item]
     with pytest.raises(InvalidChannelError, match="listed twice"):
         graph.notify([hook, Webhook("http://127.0.0.1:9/x", secret="t")])
+
+    class Keyless:
+        key = ""  # the outbox's mark of expire()'s rows: no channel's
+
+        def deliver(self, delivery: Delivery) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+    with pytest.raises(InvalidChannelError, match="key='': a channel's key is a non-empty str"):
+        graph.notify([Keyless()])
     with pytest.raises(TypeError, match="unknown sweep options \\['retries'\\]"):
         graph.notify([hook], retries=3)  # type: ignore[call-arg]
 

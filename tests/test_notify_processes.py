@@ -3,8 +3,11 @@
 A sweeper killed with SIGKILL while its deliveries are in flight, then a new one: every
 request is notified, and only the deliveries in flight at the kill are sent again, with
 the same idempotency key and body. Two sweepers started at once: each delivery is sent
-once. On a SQLite file and on a real PostgreSQL. The receiver holds its answers (its
-gate) to stop the senders in the middle of a sweep; nothing sleeps.
+once. A loop told SIGTERM mid-sweep finishes and records that sweep, then exits 0.
+Requests expired by `langgraph-hitl expire` in one process are announced by a sweep in
+another. On a SQLite file and on a real PostgreSQL. The receiver holds its answers (its
+gate) to stop the senders in the middle of a sweep; nothing sleeps (a process whose
+deadlines have passed runs under a clock set ahead: `notify_support.py SECONDS ...`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from graphs.mail import ask
@@ -34,6 +37,8 @@ if TYPE_CHECKING:
 
 TESTS = Path(__file__).parent
 GRAPH = f"{TESTS / 'graphs' / 'notify_mail.py'}:graph"
+LATER = TESTS / "notify_support.py"
+"""`python LATER SECONDS ARGS...`: the CLI with the library's clock SECONDS ahead."""
 RECEIVER = TESTS.parent / "examples" / "webhook_receiver.py"
 SECRET_ENV = "LANGGRAPH_HITL_TEST_WEBHOOK_SECRET"
 
@@ -59,9 +64,10 @@ def _start(db: str, count: int) -> set[str]:
         return {f"{p.id}:request.created" for p in Inbox(graph).pending()}
 
 
-def _spawn(*args: str) -> subprocess.Popen[str]:
+def _spawn(*args: str, ahead: float | None = None) -> subprocess.Popen[str]:
+    cli = ["-m", "langgraph_hitl"] if ahead is None else [str(LATER), str(ahead)]
     return subprocess.Popen(
-        [sys.executable, "-m", "langgraph_hitl", *args],
+        [sys.executable, *cli, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -173,6 +179,110 @@ def test_cli_one_sweep_on_every_channel(tmp_path: Path, capsys: pytest.CaptureFi
     assert mail["From"] == "langgraph-hitl@localhost"
 
 
+def test_sigterm_mid_sweep_finishes_that_sweep_then_exits_0(
+    durable_url: str, processes: list[subprocess.Popen[str]]
+) -> None:
+    expected = _start(durable_url, 8)
+    with HttpReceiver() as hook:
+        hook.gate.clear()
+        # Eight claimed at once (twice the concurrency), four in flight.
+        loop = _spawn(*_notify_args(durable_url, hook.url, "--concurrency", "4", "--every", "3600"))
+        processes.append(loop)
+        hook.wait_until(lambda got: len(got) >= 4, "four deliveries in flight")
+        loop.send_signal(signal.SIGTERM)
+        hook.gate.set()
+        out, err = loop.communicate(timeout=WAIT)
+        with open_checkpointer(durable_url) as saver:
+            graph = load_graph(GRAPH, saver)
+            after = Inbox(graph).notify([Webhook(hook.url, secret=SECRET)])
+
+    assert loop.returncode == 0, err
+    # The sweep under way sent and recorded all it had claimed; no second sweep began.
+    assert out.splitlines() == ["notify: 8 sent, 0 to retry, 0 failed"]
+    assert sorted(hook.keys()) == sorted(expected)
+    assert after.outcomes == ()
+
+
+def test_expire_in_one_process_is_announced_by_a_sweep_in_another(
+    durable_url: str, processes: list[subprocess.Popen[str]]
+) -> None:
+    seen = {"mail": ask("send_email", to="ada@example.com", subject="Hi")}
+    seen["help"] = ask("human_assistance", query="Which city?")
+    unseen = {"late-mail": ask("send_email", to="bob@example.com", subject="Yo")}
+    unseen["late-help"] = ask("human_assistance", query="Which day?")
+
+    def start(threads: dict[str, Any]) -> None:
+        with open_checkpointer(durable_url) as saver:
+            graph = load_graph(GRAPH, saver)
+            for thread, input in threads.items():
+                graph.invoke(input, {"configurable": {"thread_id": thread}})
+
+    def run(*args: str, ahead: float | None = None) -> str:
+        proc = _spawn(*args, ahead=ahead)
+        processes.append(proc)
+        out, err = proc.communicate(timeout=WAIT)
+        assert proc.returncode == 0, err
+        return out
+
+    with HttpReceiver() as hook:
+        start(seen)
+        first = run(*_notify_args(durable_url, hook.url))
+        start(unseen)  # raised after that sweep: it never sees them pending
+        # Another process, two hours later: every deadline has passed.
+        expired = run("expire", GRAPH, "--db", durable_url, ahead=7200)
+        swept = run(*_notify_args(durable_url, hook.url))
+        again = run(*_notify_args(durable_url, hook.url))
+
+    assert first == "notify: 2 sent, 0 to retry, 0 failed\n"
+    assert "4 overdue requests answered with on_timeout." in expired
+    assert swept == "notify: 4 sent, 0 to retry, 0 failed\n"
+    assert again == "notify: 0 sent, 0 to retry, 0 failed\n"
+    bodies = [r.json() for r in hook.received]
+    assert sorted(b["thread_id"] for b in bodies if b["event"] == "request.expired") == sorted(
+        [*seen, *unseen]
+    )
+    assert len(set(hook.keys())) == len(hook.keys()) == 6
+    assert all(r.signed for r in hook.received)
+    created = {b["thread_id"]: b for b in bodies if b["event"] == "request.created"}
+    for body in bodies:
+        if body["event"] == "request.expired" and body["thread_id"] in created:
+            assert body == {**created[body["thread_id"]], "event": "request.expired"}
+
+
+def test_cli_retention_days_purges_what_is_older(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from langgraph_hitl import Approve
+    from langgraph_hitl.testing import FakeClock, use_clock
+
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    db = str(tmp_path / "agent.db")
+    _start(db, 2)
+    with HttpReceiver() as hook, use_clock(FakeClock()) as clock:
+        assert isinstance(clock, FakeClock)
+        argv = _notify_args(db, hook.url)
+        main(argv)
+        with open_checkpointer(db) as saver:
+            inbox = Inbox(load_graph(GRAPH, saver))
+            item = inbox.pending()[0]
+            assert item.thread_id is not None
+            inbox.resume(item.thread_id, {item.id: Approve(reviewer="ada")})
+        main(argv)  # closes the answered request's row
+        clock.advance(timedelta(days=2))
+        main([*argv, "--retention-days", "3"])
+        main([*argv, "--retention-days", "1.5"])
+        main([*argv, "--retention-days", "1.5"])
+    assert capsys.readouterr().out.splitlines() == [
+        "notify: 2 sent, 0 to retry, 0 failed",
+        "notify: 0 sent, 0 to retry, 0 failed",
+        "notify: 0 sent, 0 to retry, 0 failed",
+        "notify: 0 sent, 0 to retry, 0 failed, 1 purged",
+        "notify: 0 sent, 0 to retry, 0 failed",
+    ]
+
+
 CLI_ERRORS: list[tuple[list[str], str]] = [
     ([], "no channel: give --webhook URL --secret-env VAR"),
     (["--webhook", "http://127.0.0.1:9/h"], "--webhook needs --secret-env VAR"),
@@ -185,6 +295,8 @@ CLI_ERRORS: list[tuple[list[str], str]] = [
     # Checked before a loop starts, not once per sweep of it.
     (["--slack", "http://127.0.0.1:9/s", "--every", "5", "--concurrency", "0"], "concurrency"),
     (["--slack", "http://127.0.0.1:9/s", "--link-base", "nowhere"], "link_base='nowhere'"),
+    (["--slack", "http://127.0.0.1:9/s", "--retention-days", "0"], "--retention-days must be"),
+    (["--slack", "http://127.0.0.1:9/s", "--retention-days", "1e300"], "--retention-days is too"),
     (["--slack", "http://127.0.0.1:9/s", "--slack-env", SECRET_ENV], "not both"),
     (["--slack-env", "LGH_UNSET_VAR"], "--slack-env LGH_UNSET_VAR: that environment variable"),
     (

@@ -21,7 +21,7 @@ from ..core._errors import HITLError
 from ..core._graphref import GraphSpecError, load_graph
 from ..graph._checkpointers import open_checkpointer
 from ..notify._channels import Channel, Email, Slack, Webhook
-from ..notify._settings import SweepOptions, settings
+from ..notify._settings import DEFAULT_RETENTION, SweepOptions, settings
 
 if TYPE_CHECKING:
     import argparse
@@ -105,14 +105,24 @@ def add_parser(sub: Any, graph_args: Callable[[argparse.ArgumentParser], None]) 
         metavar="SECONDS",
         help="how long a claim of a dead sweeper blocks its deliveries (60)",
     )
+    parser.add_argument(
+        "--retention-days",
+        type=float,
+        default=DEFAULT_RETENTION / timedelta(days=1),
+        metavar="DAYS",
+        help="purge what was sent about a request this long after it is answered (30)",
+    )
 
 
-def _seconds(name: str, value: float | None) -> timedelta | None:
+def _seconds(name: str, value: float | None, unit: str = "seconds") -> timedelta | None:
     if value is None:
         return None
     if not value > 0:
-        raise _Usage(f"{name} must be a positive number of seconds, got {value!r}")
-    return timedelta(seconds=value)
+        raise _Usage(f"{name} must be a positive number of {unit}, got {value!r}")
+    try:
+        return timedelta(**{unit: value})
+    except OverflowError:
+        raise _Usage(f"{name} is too large: {value!r}") from None
 
 
 def _from_env(option: str, name: str | None) -> str | None:
@@ -153,9 +163,10 @@ def _channels(args: argparse.Namespace) -> list[Channel]:
 
 
 def _summary(result: SweepResult) -> str:
+    purged = f", {result.purged} purged" if result.purged else ""
     return (
         f"notify: {len(result.sent)} sent, {len(result.retrying)} to retry, "
-        f"{len(result.failed)} failed"
+        f"{len(result.failed)} failed{purged}"
     )
 
 
@@ -208,6 +219,8 @@ def cmd_notify(args: argparse.Namespace) -> int:
             "max_attempts": args.max_attempts,
             "concurrency": args.concurrency,
             "lease": _seconds("--lease", args.lease) or timedelta(minutes=1),
+            "retention": _seconds("--retention-days", args.retention_days, "days")
+            or DEFAULT_RETENTION,
         }
         # Checked once, before the loop: a bad value would fail every sweep alike.
         settings(channels, remind_before, options)

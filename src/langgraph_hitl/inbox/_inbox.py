@@ -695,22 +695,28 @@ class Inbox(Generic[OutputT]):
 
         Returns:
             The requests that were answered. A request another reviewer is answering, or
-            answered meanwhile, is skipped.
+            answered meanwhile, is skipped. Each answered request's `request.expired` is
+            left in the notification outbox for the next `notify` sweep (where one ran).
 
         Raises:
             ExceptionGroup: One or more requests failed otherwise (the graph raised, the
                 on_timeout answer was refused): the sweep answers all the others first,
                 then raises every such error together, each noted with its request.
         """
+        from ..notify._expired import ExpiryRecorder
+
         moment = now or clock.now()
         due = [p for p in self.pending() if _expired(p, moment) and _has_timeout(p)]
         sweep = _Sweep(len(due), on_progress)
+        # For the notification sweeps: each answered request's `request.expired`.
+        record = ExpiryRecorder(self.graph.checkpointer)
         for item in due:
             try:
                 run(self.graph, self._timeout_plan(item))
             except Exception as exc:
                 sweep.failed(item, exc)
             else:
+                record(item)
                 sweep.answered(item)
         return sweep.result()
 
@@ -718,15 +724,19 @@ class Inbox(Generic[OutputT]):
         self, *, now: datetime | None = None, on_progress: ProgressCallback | None = None
     ) -> list[PendingInterrupt]:
         """Async twin of `expire`."""
+        from ..notify._expired import AsyncExpiryRecorder
+
         moment = now or clock.now()
         due = [p for p in await self.apending() if _expired(p, moment) and _has_timeout(p)]
         sweep = _Sweep(len(due), on_progress)
+        record = AsyncExpiryRecorder(self.graph.checkpointer)
         for item in due:
             try:
                 await arun(self.graph, self._timeout_plan(item))
             except Exception as exc:
                 sweep.failed(item, exc)
             else:
+                await record(item)
                 sweep.answered(item)
         return sweep.result()
 
@@ -742,7 +752,8 @@ class Inbox(Generic[OutputT]):
         """One notification sweep: tell `channels` what waits, each event once.
 
         See `langgraph_hitl.notify` (and docs/notifications.md) for the events, retries
-        and the options (`link_base`, `max_attempts`, `backoff`, `concurrency`, `lease`).
+        and the options (`link_base`, `max_attempts`, `backoff`, `concurrency`, `lease`,
+        `retention`).
         """
         from ..notify._sweep import sweep
 

@@ -37,13 +37,19 @@ def failed_deliveries(graph_or_saver: object) -> dict[str, str]:
     """Why notifications about still-open requests failed for good: interrupt id -> reason.
 
     For the inbox's and the web reviewer's "notification failed" column. Requests that
-    are answered since are not listed.
+    are answered since are not listed. Creates nothing: on a database no sweep ran on,
+    this is `{}`.
     """
     db = db_for(_saver_of(graph_or_saver))
+    # A read: on a database no sweep ran on, nothing failed, and no table is made.
+    if not db.exists():
+        return {}
     return _reasons(db.run((Step(db.dialect.failed()),)))
 
 
 async def afailed_deliveries(graph_or_saver: object) -> dict[str, str]:
     """Async twin of `failed_deliveries`."""
     db = await adb_for(_saver_of(graph_or_saver))
+    if not await db.exists():
+        return {}
     return _reasons(await db.run((Step(db.dialect.failed()),)))

@@ -17,6 +17,7 @@ from ._channels import Channel
 from ._event import EventName, check_link_base
 
 __all__ = [
+    "DEFAULT_RETENTION",
     "MAX_BACKOFF",
     "Outcome",
     "OutcomeStatus",
@@ -37,6 +38,9 @@ OutcomeStatus = Literal["sent", "retry", "failed"]
 MAX_BACKOFF = timedelta(hours=6)
 """The longest wait between two attempts of one delivery."""
 
+DEFAULT_RETENTION = timedelta(days=30)
+"""How long the outbox keeps the rows of a finished request (`SweepOptions.retention`)."""
+
 
 class SweepOptions(TypedDict, total=False):
     """Keyword options of a sweep (`Inbox.notify`, `notify.sweep`)."""
@@ -52,6 +56,10 @@ class SweepOptions(TypedDict, total=False):
     lease: timedelta
     """How long a claim holds without renewal: a sweeper killed mid-delivery delays its
     deliveries by at most this (default 1 minute; renewed while deliveries run)."""
+    retention: timedelta
+    """How long the outbox keeps what it sent about a request once the request is answered
+    (default 30 days); older rows are purged by the sweeps. Rows of pending requests, and
+    deliveries still to be sent or retried, are never purged."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -80,6 +88,8 @@ class SweepResult:
 
     outcomes: tuple[Outcome, ...]
     """Every attempt, in the order they were made."""
+    purged: int = 0
+    """Outbox rows of finished requests this sweep deleted, being older than `retention`."""
 
     def _with(self, status: OutcomeStatus) -> tuple[Outcome, ...]:
         return tuple(o for o in self.outcomes if o.status == status)
@@ -111,6 +121,7 @@ class Settings:
     backoff: timedelta
     concurrency: int
     lease: timedelta
+    retention: timedelta
 
 
 def _count(name: str, value: object, low: int, high: int) -> int:
@@ -148,6 +159,11 @@ def settings(
                 f"{channel!r} is not a channel: expected Webhook, Email, Slack, or an object "
                 "with `key`, `deliver(delivery)` and `close()`."
             )
+        if not isinstance(channel.key, str) or not channel.key:
+            raise InvalidChannelError(
+                f"channel {channel!r} has key={channel.key!r}: a channel's key is a non-empty "
+                "str that names it (e.g. 'printer')."
+            )
         if channel.key in keyed:
             raise InvalidChannelError(f"channel {channel!r} is listed twice.")
         keyed[channel.key] = channel
@@ -159,4 +175,5 @@ def settings(
         backoff=_span("backoff", options.get("backoff", timedelta(seconds=30)), zero=True),
         concurrency=_count("concurrency", options.get("concurrency", 16), 1, 512),
         lease=_span("lease", options.get("lease", timedelta(minutes=1))),
+        retention=_span("retention", options.get("retention", DEFAULT_RETENTION)),
     )

@@ -6,14 +6,20 @@ hitl_notifications(thread_id, interrupt_id, event, channel) -> tool_call_id, exp
 ```
 
 `status` is `sending` (claimed by `owner` until `next_at`), `retry` (due again at
-`next_at`), `armed` (a `request.expired` waiting for its request to be answered),
-`sent` or `failed`. A delivery is claimed by one upsert before it is sent: a row that
-is absent, due for a retry, armed, or whose sender's claim ran out (it died) becomes
-`sending` for the claimer; any other row is left alone, and is not returned to it. So
+`next_at`), `armed` (a `request.expired` waiting to be claimed), `sent` or `failed`.
+A row whose `channel` is `''` (`MARKER`) is no delivery: `Inbox.expire()` leaves it when
+it answers a request, and the next sweep arms that request's `request.expired` on each
+of its channels, then marks it `sent`.
+
+A delivery is claimed by one upsert before it is sent: a row that is absent, due for
+a retry, armed, or whose sender's claim ran out (it died) becomes `sending` for the
+claimer; any other row is left alone, and is not returned to it. So
 two sweepers never hold one delivery at once, and a sweeper killed mid-delivery leaves
 claims that the next sweep takes over once they run out. `payload` is written by the
 first claim and never changed, so every repeat sends the same body. `closed` rows
-belong to requests that are finished with: sweeps read only open rows.
+belong to requests that are finished with: sweeps read only open rows, and purge closed
+ones once their `updated_at` (the time they were closed or last delivered) is older
+than the retention.
 
 Every statement is written once, for SQLite and PostgreSQL (`Dialect`); the store runs
 them through an executor: SQLite (its own connection to the saver's file), PostgreSQL
@@ -40,6 +46,7 @@ if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
 __all__ = [
+    "MARKER",
     "AsyncDb",
     "Dialect",
     "Step",
@@ -49,6 +56,8 @@ __all__ = [
 ]
 
 TABLE = "hitl_notifications"
+MARKER = ""
+"""The `channel` of the row `Inbox.expire()` leaves for a request it answered."""
 _PG_SETUP_KEY = 3  # advisory key under PG_LOCK_NS (1 and 2 are the inbox's)
 
 COLUMNS = (
@@ -75,6 +84,7 @@ class Dialect:
 
     mark: str
     real: str
+    probe: str
 
     def create(self) -> str:
         return (
@@ -87,10 +97,16 @@ class Dialect:
             "PRIMARY KEY (thread_id, interrupt_id, event, channel))"
         )
 
-    def index(self) -> str:
+    def indexes(self) -> tuple[str, ...]:
         return (
-            f"CREATE INDEX IF NOT EXISTS {TABLE}_open ON {TABLE} (closed, thread_id, interrupt_id)"
+            f"CREATE INDEX IF NOT EXISTS {TABLE}_open ON {TABLE} (closed, thread_id, interrupt_id)",
+            # The purge reads the oldest closed rows.
+            f"CREATE INDEX IF NOT EXISTS {TABLE}_done ON {TABLE} (closed, updated_at)",
         )
+
+    def exists(self) -> str:
+        """One row whose only value is 1 when the outbox table exists, else 0."""
+        return self.probe
 
     def open_rows(self) -> str:
         return (
@@ -122,9 +138,11 @@ class Dialect:
 
     def record(self) -> str:
         m = self.mark
+        # A request.expired closes once delivered or failed; a row another sweep closed
+        # meanwhile (its request went while it was being sent) stays closed.
         return (
             f"UPDATE {TABLE} SET status = {m}, next_at = {m}, error = {m}, owner = NULL, "
-            f"closed = {m}, updated_at = {m} "
+            f"closed = CASE WHEN {m} = 1 THEN 1 ELSE {TABLE}.closed END, updated_at = {m} "
             f"WHERE thread_id = {m} AND interrupt_id = {m} AND event = {m} AND channel = {m} "
             f"AND owner = {m}"
         )
@@ -137,9 +155,34 @@ class Dialect:
         m = self.mark
         # A request.expired row closes itself once delivered (or failed), not before.
         return (
-            f"UPDATE {TABLE} SET closed = 1 WHERE thread_id = {m} AND interrupt_id = {m} "
-            "AND closed = 0 "
+            f"UPDATE {TABLE} SET closed = 1, updated_at = {m} "
+            f"WHERE thread_id = {m} AND interrupt_id = {m} AND closed = 0 "
             "AND (event <> 'request.expired' OR status IN ('sent', 'failed'))"
+        )
+
+    def consume(self) -> str:
+        m = self.mark
+        return (
+            f"UPDATE {TABLE} SET status = 'sent', closed = 1, updated_at = {m} "
+            f"WHERE thread_id = {m} AND interrupt_id = {m} AND event = 'request.expired' "
+            f"AND channel = '{MARKER}' AND closed = 0"
+        )
+
+    def purgeable(self, limit: int) -> str:
+        m = self.mark
+        # Closed rows only: their requests are gone, and no sweep reads them again. A
+        # row still claimed (`sending`) waits for its claim to run out as well.
+        return (
+            f"SELECT thread_id, interrupt_id, event, channel FROM {TABLE} "
+            f"WHERE closed = 1 AND updated_at <= {m} AND (status <> 'sending' OR next_at <= {m}) "
+            f"ORDER BY updated_at LIMIT {int(limit)}"
+        )
+
+    def purge(self) -> str:
+        m = self.mark
+        return (
+            f"DELETE FROM {TABLE} WHERE thread_id = {m} AND interrupt_id = {m} AND event = {m} "
+            f"AND channel = {m} AND closed = 1 AND updated_at <= {m}"
         )
 
     def failed(self) -> str:
@@ -149,8 +192,16 @@ class Dialect:
         )
 
 
-SQLITE = Dialect(mark="?", real="REAL")
-POSTGRES = Dialect(mark="%s", real="DOUBLE PRECISION")
+SQLITE = Dialect(
+    mark="?",
+    real="REAL",
+    probe=f"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{TABLE}'",
+)
+POSTGRES = Dialect(
+    mark="%s",
+    real="DOUBLE PRECISION",
+    probe=f"SELECT CASE WHEN to_regclass('{TABLE}') IS NULL THEN 0 ELSE 1 END",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +220,10 @@ class SyncDb(Protocol):
 
     def setup(self) -> None: ...
 
+    def exists(self) -> bool:
+        """Whether the outbox table exists (a sweep ran on this database), creating nothing."""
+        ...
+
     def run(self, steps: Sequence[Step]) -> list[tuple[Any, ...]]: ...
 
 
@@ -178,6 +233,8 @@ class AsyncDb(Protocol):
     dialect: Dialect
 
     async def setup(self) -> None: ...
+
+    async def exists(self) -> bool: ...
 
     async def run(self, steps: Sequence[Step]) -> list[tuple[Any, ...]]: ...
 
@@ -199,8 +256,16 @@ class SqliteDb:
         with self._lock:
             if not self._ready:
                 self._conn.execute(self.dialect.create())
-                self._conn.execute(self.dialect.index())
+                for index in self.dialect.indexes():
+                    self._conn.execute(index)
                 self._ready = True
+
+    def exists(self) -> bool:
+        if self._ready:
+            return True
+        with self._lock:
+            (count,) = self._conn.execute(self.dialect.exists()).fetchone()
+            return bool(count)
 
     def run(self, steps: Sequence[Step]) -> list[tuple[Any, ...]]:
         self.setup()
@@ -248,8 +313,16 @@ class PostgresDb:
             # Two processes creating the table at once would race in the catalog.
             cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (PG_LOCK_NS, _PG_SETUP_KEY))
             cur.execute(self.dialect.create())
-            cur.execute(self.dialect.index())
+            for index in self.dialect.indexes():
+                cur.execute(index)
         self._ready = True
+
+    def exists(self) -> bool:
+        if self._ready:
+            return True
+        with postgres_cursor(self._saver)() as cur:
+            cur.execute(self.dialect.exists())
+            return bool(_pg_row(cur.fetchone())[0])
 
     def run(self, steps: Sequence[Step]) -> list[tuple[Any, ...]]:
         self.setup()
@@ -280,8 +353,16 @@ class AsyncPostgresDb:
         async with postgres_cursor(self._saver)() as cur, cur.connection.transaction():
             await cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (PG_LOCK_NS, _PG_SETUP_KEY))
             await cur.execute(self.dialect.create())
-            await cur.execute(self.dialect.index())
+            for index in self.dialect.indexes():
+                await cur.execute(index)
         self._ready = True
+
+    async def exists(self) -> bool:
+        if self._ready:
+            return True
+        async with postgres_cursor(self._saver)() as cur:
+            await cur.execute(self.dialect.exists())
+            return bool(_pg_row(await cur.fetchone())[0])
 
     async def run(self, steps: Sequence[Step]) -> list[tuple[Any, ...]]:
         await self.setup()
@@ -307,6 +388,9 @@ class ThreadedDb:
 
     async def setup(self) -> None:
         await asyncio.to_thread(self.sync.setup)
+
+    async def exists(self) -> bool:
+        return await asyncio.to_thread(self.sync.exists)
 
     async def run(self, steps: Sequence[Step]) -> list[tuple[Any, ...]]:
         return await asyncio.to_thread(self.sync.run, steps)

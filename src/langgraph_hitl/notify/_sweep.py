@@ -9,10 +9,14 @@ Per sweep, for each pending request and channel: a `request.created` once; a
 `request.reminder` once its deadline is within `remind_before` (unless the request was
 raised inside that window: its first notification already says when it expires); a
 `request.expired` once it is gone and `Inbox.expire()` answered it. How the sweep knows
-that last one: a request seen pending after its deadline can only be answered by its
+that last one: `expire()` leaves a marker row for each request it answers
+(`_expired.py`), which the sweep turns into one armed `request.expired` per channel;
+should that marker be missing (`expire()` died between its answer and the marker), a
+request seen pending after its deadline can only have been answered by its
 `on_timeout` answer (the library refuses a human's), so the sweep arms its
-`request.expired` then and fires it when the request is gone; an approval that went
-between two sweeps is looked up in the thread's audit trail (`source == "timeout"`).
+`request.expired` then, and an approval that went between two sweeps is looked up in
+the thread's audit trail (`source == "timeout"`). Last, the rows of finished requests
+older than the retention are purged, a batch per sweep.
 """
 
 from __future__ import annotations
@@ -30,7 +34,15 @@ from ..answers._audit import aaudit_trail, audit_trail
 from ..core import _clock as clock
 from ..core._errors import DeliveryError
 from ._channels import Channel, Delivery
-from ._event import EventName, NotificationEvent, decode, encode, event_of, idempotency_key
+from ._event import (
+    EventName,
+    NotificationEvent,
+    decode,
+    encode,
+    event_of,
+    idempotency_key,
+    link_of,
+)
 from ._settings import (
     MAX_BACKOFF,
     Outcome,
@@ -40,7 +52,7 @@ from ._settings import (
     SweepResult,
     settings,
 )
-from ._store import AsyncDb, Dialect, Step, SyncDb, adb_for, db_for
+from ._store import MARKER, AsyncDb, Dialect, Step, SyncDb, adb_for, db_for
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Sequence
@@ -56,6 +68,9 @@ if TYPE_CHECKING:
 __all__ = ["Listing", "asweep", "sweep"]
 
 logger = logging.getLogger("langgraph_hitl")
+
+PURGE_BATCH = 1000
+"""At most this many outbox rows are purged per sweep (the rest by the next ones)."""
 
 
 class Listing(Protocol):
@@ -192,6 +207,35 @@ def _as_expired(payload: str) -> str:
     return encode(event)
 
 
+def _overdue(row: _Row, stamp: float) -> bool:
+    return row.expires_at is not None and row.expires_at <= stamp
+
+
+def _expired_todo(rows: list[_Row], channel: str, s: Settings) -> _Todo:
+    """The `request.expired` of a gone request (`rows`, all its open rows) on `channel`.
+
+    The very body the channel was sent, as `request.created`, with the event changed;
+    for a channel never told of the request, the same built from any row of it, its
+    link this sweep's.
+    """
+    for row in rows:
+        if row.channel == channel and row.event == "request.created":
+            return row.todo("request.expired", _as_expired(row.payload))
+    base = rows[0]
+    event: NotificationEvent = decode(base.payload)
+    event["event"] = "request.expired"
+    event["link"] = link_of(s.link_base, base.thread_id, base.interrupt_id)
+    return _Todo(
+        base.thread_id,
+        base.interrupt_id,
+        "request.expired",
+        channel,
+        base.tool_call_id,
+        base.expires_at,
+        encode(event),
+    )
+
+
 def _backoff(s: Settings, attempts: int) -> float:
     wait: timedelta = min(s.backoff * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
     return wait.total_seconds()
@@ -233,20 +277,30 @@ def _plan(s: Settings, d: Dialect) -> Generator[_Op, Any, SweepResult]:
     for row in rows:
         if (row.thread_id, row.interrupt_id) not in listed:
             gone.setdefault((row.thread_id, row.interrupt_id), []).append(row)
-    for its in gone.values():
+    consumed: list[tuple[float, str, str]] = []
+    for (thread, iid), its in gone.items():
+        expired = {r.channel: r for r in its if r.event == "request.expired"}
+        for key, row in expired.items():
+            if key in s.channels and (row.status == "armed" or row.due(stamp)):
+                want(row.todo("request.expired", row.payload))
+        marker = expired.pop(MARKER, None)
+        if marker is not None:
+            consumed.append((stamp, thread, iid))
+        # Expired: expire() said so (its marker), or a sweep saw it pending when overdue
+        # (its armed rows), or, for an approval, its audit trail says a timeout answered.
+        timed_out = marker is not None or bool(expired)
         created = [r for r in its if r.event == "request.created" and r.channel in s.channels]
-        expired = [r for r in its if r.event == "request.expired" and r.channel in s.channels]
-        if expired:
-            for row in expired:
-                if row.status == "armed" or row.due(stamp):
-                    want(row.todo("request.expired", row.payload))
-        elif created and created[0].expires_at is not None and created[0].expires_at <= stamp:
+        if not timed_out and created:
             first = created[0]
-            if first.tool_call_id is not None:
-                timed_out: bool = yield _TimedOut(first.thread_id, first.tool_call_id)
-                if timed_out:
-                    for row in created:
-                        want(row.todo("request.expired", _as_expired(row.payload)))
+            if first.tool_call_id is not None and _overdue(first, stamp):
+                timed_out = yield _TimedOut(first.thread_id, first.tool_call_id)
+        if timed_out:
+            for key in s.channels:
+                if key not in expired:
+                    # Armed in the transaction that closes the request's rows: a sweeper
+                    # that dies before it claims them leaves them to the next sweep.
+                    arms.append(_expired_todo(its, key, s))
+                    want(arms[-1])
 
     # Every write below touches its rows in key order: two sweepers' transactions then
     # take PostgreSQL's row locks in the same order, and cannot deadlock.
@@ -255,7 +309,9 @@ def _plan(s: Settings, d: Dialect) -> Generator[_Op, Any, SweepResult]:
         armed = [(*a.params(0, "", stamp)[:7], stamp) for a in sorted(arms, key=_key)]
         writes.append(Step(d.arm(1), armed, many=True))
     if gone:
-        writes.append(Step(d.close(), sorted(gone), many=True))
+        writes.append(Step(d.close(), [(stamp, *k) for k in sorted(gone)], many=True))
+    if consumed:
+        writes.append(Step(d.consume(), sorted(consumed, key=lambda c: c[1:]), many=True))
     if writes:
         yield _Db(tuple(writes))
 
@@ -321,7 +377,15 @@ def _plan(s: Settings, d: Dialect) -> Generator[_Op, Any, SweepResult]:
             )
         records.sort(key=lambda r: r[5:9])
         yield _Db((Step(d.record(), records, many=True),))
-    return SweepResult(outcomes=tuple(outcomes))
+
+    # Retention: the oldest closed rows, a batch a sweep. Closed means the request is
+    # gone; one listed pending now (it should not be) keeps its rows all the same.
+    cutoff = clock.timestamp() - s.retention.total_seconds()
+    old: list[tuple[Any, ...]] = yield _Db((Step(d.purgeable(PURGE_BATCH), (cutoff, cutoff)),))
+    doomed = sorted((*r, cutoff) for r in old if (r[0], r[1]) not in listed)
+    if doomed:
+        yield _Db((Step(d.purge(), doomed, many=True),))
+    return SweepResult(outcomes=tuple(outcomes), purged=len(doomed))
 
 
 def _attempt(s: Settings, claimed: _Claimed) -> tuple[bool, bool, str | None]:
