@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 LOOPBACK = "127.0.0.1"
 SECRET = "s3cret-for-tests"
-WAIT = 60.0
+WAIT = 300.0
 """Seconds a test waits for a condition before it fails (generous: CI machines are shared)."""
 
 

@@ -220,7 +220,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=30)
 
 
-def wait_until(condition: Any, *, timeout: float = 60.0, what: str = "the condition") -> Any:
+def wait_until(condition: Any, *, timeout: float = 300.0, what: str = "the condition") -> Any:
     """Poll `condition()` until it returns something truthy; return that."""
     deadline = time.monotonic() + timeout
     while True:

@@ -471,7 +471,7 @@ def test_serve_prints_its_banner_once_it_listens(db: Path) -> None:
         answer = httpx.get(f"http://127.0.0.1:{port}/api/pending", timeout=30)
     finally:
         proc.send_signal(2)
-        _, rest = proc.communicate(timeout=60)
+        _, rest = proc.communicate(timeout=300)
 
     assert banner.startswith(f"Reviewing {MAIL} (store: {db}) at http://127.0.0.1:{port}/")
     assert answer.status_code == 200

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 TRIALS = 10
 """Races per way of answering, per store."""
 LOSING_ERRORS = {"ResumeConflictError", "UnknownInterruptError"}
-WAIT = 180.0
+WAIT = 600.0
 """Seconds to wait for another process (spawning one imports LangChain)."""
 
 

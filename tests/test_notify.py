@@ -271,8 +271,8 @@ def test_two_sweeps_at_once_send_each_delivery_once(
         # The first sweep has two in flight at most: four means the second is sending too.
         hook.wait_until(lambda got: len(got) >= 4, "the second sweep's deliveries in flight")
         hook.gate.set()
-        first.join(timeout=60)
-        second.join(timeout=60)
+        first.join(timeout=300)
+        second.join(timeout=300)
 
     keys = hook.keys()
     assert len(keys) == len(set(keys)) == 6

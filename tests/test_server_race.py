@@ -52,7 +52,7 @@ def test_parallel_reviewers_apply_each_request_once(server: Server) -> None:
         worker.start()
     outcomes = [results.get(timeout=300) for _ in range(len(REVIEWERS) * ROUNDS)]
     for worker in workers:
-        worker.join(timeout=60)
+        worker.join(timeout=300)
         assert worker.exitcode == 0
 
     for thread_id, invoice in threads.items():

@@ -42,7 +42,7 @@ from ..core._errors import (
     ResumeConflictError,
     ResumeFailedError,
 )
-from ..core._pending import aread_wait, latest, read_wait
+from ..core._pending import aread_wait, latest, read_wait, saver_of
 from ..store._backends import async_backend_for, backend_for
 from ..store._claims import Heartbeat, Lease, arenew_forever
 from ._deadline import expired_refusal
@@ -361,7 +361,7 @@ class _Sync:
 
     def __init__(self, graph: Pregel[Any, Any, Any, Any]) -> None:
         self.graph = graph
-        self.saver: Any = graph.checkpointer
+        self.saver = saver_of(graph)
         self._claims: Claims | None = None
 
     @property
@@ -405,7 +405,7 @@ class _Async:
 
     def __init__(self, graph: Pregel[Any, Any, Any, Any]) -> None:
         self.graph = graph
-        self.saver: Any = graph.checkpointer
+        self.saver = saver_of(graph)
         self._claims: AsyncClaims | None = None
         self._heartbeat: asyncio.Task[None] | None = None
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Interrupt, PregelTask, StateSnapshot
 
 from ._compat import CHECKPOINT_MAP_KEY
@@ -84,12 +85,20 @@ class Wait:
 
 
 def require_checkpointer(graph: Pregel[Any, Any, Any, Any]) -> None:
-    if graph.checkpointer is None or graph.checkpointer is True:
+    """Refuse a graph compiled without a checkpointer (`CheckpointerRequiredError`)."""
+    saver_of(graph)
+
+
+def saver_of(graph: Pregel[Any, Any, Any, Any]) -> BaseCheckpointSaver[Any]:
+    """The graph's checkpointer; `CheckpointerRequiredError` when it was compiled without."""
+    saver = graph.checkpointer
+    if not isinstance(saver, BaseCheckpointSaver):
         raise CheckpointerRequiredError(
             f"Graph {graph.name!r} was compiled without a checkpointer, so it cannot pause "
             "for a human or be resumed. Compile it with one, e.g. "
             "`builder.compile(checkpointer=InMemorySaver())` (or SqliteSaver / PostgresSaver)."
         )
+    return saver
 
 
 def parse_time(raw: object) -> datetime | None:

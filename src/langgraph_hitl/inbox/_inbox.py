@@ -41,6 +41,7 @@ from ..core._pending import (
     apending_interrupts,
     pending_interrupts,
     require_checkpointer,
+    saver_of,
 )
 from ..store._backends import AsyncBackend, Backend, async_backend_for, backend_for, checkpoint_time
 from ..store._cursor import (
@@ -174,7 +175,7 @@ class Inbox(Generic[OutputT]):
             raise ValueError(f"lease must be positive, got {lease!r}.")
         self.graph = graph
         self.lease = lease
-        saver: Any = graph.checkpointer
+        saver = saver_of(graph)
         self._backend: Backend = backend_for(saver)
         self._abackend: AsyncBackend = async_backend_for(saver)
         self._nodes = tuple(graph.nodes)
@@ -263,7 +264,7 @@ class Inbox(Generic[OutputT]):
         return items
 
     def _threads(self) -> list[str]:
-        saver: Any = self.graph.checkpointer
+        saver = saver_of(self.graph)
         if isinstance(saver, InMemorySaver):
             return [str(t) for t in memory_storage(saver)]
         return list(
@@ -271,7 +272,7 @@ class Inbox(Generic[OutputT]):
         )
 
     async def _athreads(self) -> list[str]:
-        saver: Any = self.graph.checkpointer
+        saver = saver_of(self.graph)
         if isinstance(saver, InMemorySaver):
             return [str(t) for t in memory_storage(saver)]
         seen = [str(c.config["configurable"]["thread_id"]) async for c in saver.alist(None)]
@@ -327,7 +328,7 @@ class Inbox(Generic[OutputT]):
         *,
         neighbours: bool,
     ) -> RawPage:
-        checkpointer: Any = self.graph.checkpointer
+        checkpointer = saver_of(self.graph)
         return sql.run(
             page_plan(
                 sql.dialect,
@@ -392,7 +393,7 @@ class Inbox(Generic[OutputT]):
         *,
         neighbours: bool,
     ) -> RawPage:
-        checkpointer: Any = self.graph.checkpointer
+        checkpointer = saver_of(self.graph)
         return await sql.run(
             page_plan(
                 sql.dialect,
@@ -424,7 +425,7 @@ class Inbox(Generic[OutputT]):
         sql = self._sql()
         if sql is None:
             return sum(1 for i in self._everything(thread_id) if keeps(i, filters))
-        checkpointer: Any = self.graph.checkpointer
+        checkpointer = saver_of(self.graph)
         return sql.run(count_plan(sql.dialect, checkpointer, filters))
 
     async def acount(
@@ -435,7 +436,7 @@ class Inbox(Generic[OutputT]):
         sql = await self._asql()
         if sql is None:
             return sum(1 for i in await self._aeverything(thread_id) if keeps(i, filters))
-        checkpointer: Any = self.graph.checkpointer
+        checkpointer = saver_of(self.graph)
         return await sql.run(count_plan(sql.dialect, checkpointer, filters))
 
     def iter_pending(

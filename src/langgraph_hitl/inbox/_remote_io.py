@@ -123,7 +123,8 @@ class Transport:
             try:
                 call = steps.throw(error) if error is not None else steps.send(result)
             except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
+                done: T = stop.value
+                return done
             error, result = None, None
             try:
                 method = getattr(getattr(client, call.group), call.method)
@@ -142,7 +143,8 @@ class Transport:
             try:
                 call = steps.throw(error) if error is not None else steps.send(result)
             except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
+                done: T = stop.value
+                return done
             error, result = None, None
             try:
                 method = getattr(getattr(client, call.group), call.method)

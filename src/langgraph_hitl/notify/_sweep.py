@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..answers._audit import aaudit_trail, audit_trail
 from ..core import _clock as clock
 from ..core._errors import DeliveryError
+from ..core._pending import saver_of
 from ._channels import Channel, Delivery
 from ._event import (
     EventName,
@@ -437,7 +438,7 @@ def sweep(
     """One notification sweep over `inbox` (see `Inbox.notify`)."""
     s = settings(channels, remind_before, options)
     graph: Pregel[Any, Any, Any, Any] = inbox.graph
-    db = db_for(graph.checkpointer)  # type: ignore[arg-type]
+    db = db_for(saver_of(graph))
     plan = _plan(s, db.dialect)
     try:
         with ThreadPoolExecutor(s.concurrency, thread_name_prefix="langgraph-hitl-notify") as pool:
@@ -512,7 +513,7 @@ async def asweep(
     """Async twin of `sweep` (for async checkpointers; deliveries still run in threads)."""
     s = settings(channels, remind_before, options)
     graph: Pregel[Any, Any, Any, Any] = inbox.graph
-    db = await adb_for(graph.checkpointer)  # type: ignore[arg-type]
+    db = await adb_for(saver_of(graph))
     plan = _plan(s, db.dialect)
     loop = asyncio.get_running_loop()
     pool = ThreadPoolExecutor(s.concurrency, thread_name_prefix="langgraph-hitl-notify")
