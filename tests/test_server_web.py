@@ -91,12 +91,31 @@ async def test_a_deployment_has_no_failed_notifications_and_counts_its_pages(
 
 def test_create_app_serves_a_deployments_inbox_in_process(server: Server) -> None:
     thread_id = server.start("human", ai_message(tool_call("human_assistance", query="ASGI?")))
+    server.start("human", ai_message(tool_call("human_assistance", query="And a second?")))
     with Inbox.from_server(server.url) as inbox:
         with pytest.raises(TypeError, match="run_async=False is for a graph"):
             create_app(inbox, run_async=False)
         with TestClient(create_app(inbox), base_url="http://127.0.0.1") as client:
             page = client.get("/thread", params={"id": thread_id})
             listed = client.get("/api/pending", params={"thread_id": thread_id}).json()
+            # The JSON API's cursor pages over a deployment, with the thread filter passed on.
+            one = client.get("/api/pending", params={"thread_id": thread_id, "limit": 1}).json()
+            first = client.get("/api/pending", params={"limit": 1}).json()
+            following = client.get(
+                "/api/pending", params={"limit": 1, "after": first["next_cursor"]}
+            ).json()
+            bad = client.get("/api/pending", params={"limit": 1, "after": "not-a-cursor"})
+        assert one["total"] == 1
+        assert [row["thread_id"] for row in one["pending"]] == [thread_id]
+        assert one["next_cursor"] is None
+        assert len(first["pending"]) == 1
+        assert first["total"] >= 2  # at least the two started here
+        assert first["next_cursor"] is not None
+        assert len(following["pending"]) == 1
+        assert following["pending"][0]["interrupt_id"] != first["pending"][0]["interrupt_id"]
+        assert following["prev_cursor"] is not None
+        assert bad.status_code == 422
+        assert bad.json()["error"] == "invalid_cursor"
         assert page.status_code == 200
         assert "ASGI?" in page.text
         assert [row["thread_id"] for row in listed["pending"]] == [thread_id]

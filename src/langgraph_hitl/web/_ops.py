@@ -79,9 +79,12 @@ class ReviewOps(Protocol):
         after: str | None,
         before: str | None,
         limit: int,
+        thread_id: str | None = None,
     ) -> Page: ...
 
-    async def count(self, *, tool: str | None, type: str | None) -> int: ...
+    async def count(
+        self, *, tool: str | None, type: str | None, thread_id: str | None = None
+    ) -> int: ...
 
     async def on_thread(self, thread_id: str) -> list[PendingInterrupt]: ...
 
