@@ -460,3 +460,64 @@ def test_the_cli_shows_the_approvals_and_takes_one_vote_at_a_time(
     assert second.returncode == 0, second.stderr
     assert "approvals:   1 of 2 approvals (alice)" in second.stdout
     assert len(outbox.read_text().splitlines()) == 1
+
+
+# --- New input while votes are missing -------------------------------------------------------
+
+
+def test_new_input_keeps_the_votes_given_so_far_in_the_audit(
+    checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
+) -> None:
+    """A call closed by the user's new message still lists the approvals it had."""
+    ledger = Ledger()
+    gated = approval_tool(ledger.tool(), reviewers=TEAM, quorum=2)
+    model = ScriptedChatModel(
+        responses=[ai_tool_calls(("pay", ARGS)), "Done.", "Fine, I will not pay Ada."]
+    )
+    graph = build_hitl_graph(model, [gated]).compile(checkpointer=checkpointer)
+    clock = FakeClock()
+    with use_clock(clock):
+        graph.invoke(USER, config)
+        resume(graph, config, Approve(reviewer="alice"))
+        assert len(pending_interrupts(graph, config)) == 1  # one of two approvals
+        clock.advance(timedelta(minutes=5))
+        graph.invoke({"messages": [HumanMessage(content="Never mind.")]}, config)
+
+    (record,) = audit_trail(graph, config)
+    assert record.source == "superseded"
+    assert [(v.reviewer, v.decision, v.args) for v in record.votes] == [("alice", "approve", ARGS)]
+    assert record.votes[0].decided_at == clock() - timedelta(minutes=5)
+    assert ledger.paid == []
+    assert pending_interrupts(graph, config) == []
+
+
+async def test_new_input_keeps_the_votes_on_async_savers(
+    async_checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
+) -> None:
+    ledger = Ledger()
+    gated = approval_tool(ledger.tool(), reviewers=TEAM, quorum=3)
+    model = ScriptedChatModel(responses=[ai_tool_calls(("pay", ARGS)), "Done.", "Stopped."])
+    graph = build_hitl_graph(model, [gated]).compile(checkpointer=async_checkpointer)
+    await graph.ainvoke(USER, config)
+    await aresume(graph, config, Approve(reviewer="bob"))
+    await aresume(graph, config, Approve(reviewer="carol"))
+    await graph.ainvoke({"messages": [HumanMessage(content="Stop.")]}, config)
+
+    (record,) = await aaudit_trail(graph, config)
+    assert record.source == "superseded"
+    assert [v.reviewer for v in record.votes] == ["bob", "carol"]
+    assert ledger.paid == []
+
+
+def test_a_call_superseded_before_any_vote_lists_none(
+    checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig
+) -> None:
+    ledger = Ledger()
+    gated = approval_tool(ledger.tool(), reviewers=TEAM, quorum=2)
+    model = ScriptedChatModel(responses=[ai_tool_calls(("pay", ARGS)), "Stopped."])
+    graph = build_hitl_graph(model, [gated]).compile(checkpointer=checkpointer)
+    graph.invoke(USER, config)
+    graph.invoke({"messages": [HumanMessage(content="Stop.")]}, config)
+    (record,) = audit_trail(graph, config)
+    assert record.source == "superseded"
+    assert record.votes == ()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import (
     TYPE_CHECKING,
     Annotated,
@@ -47,7 +47,14 @@ from typing_extensions import ReadOnly, TypedDict
 
 from ..core._compat import TOOL_CALL_WITH_CONTEXT, RunnableCallable
 from ..core._errors import ParallelToolCallsError
-from ._new_input import HITLStateGraph, NewInputPolicy, close_waiting, with_history
+from ..tools._policy import alast_requests, last_requests
+from ._new_input import (
+    HITLStateGraph,
+    NewInputPolicy,
+    close_waiting,
+    waiting_calls,
+    with_history,
+)
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -321,9 +328,15 @@ class _Chatbot:
         self.on_new_input = on_new_input
         self.by_name = {tool.name: tool for tool in tools}
 
-    def _history(self, state: object) -> tuple[list[BaseMessage], bool]:
+    def _history(
+        self, messages: list[BaseMessage], requests: Mapping[str, Mapping[str, Any]]
+    ) -> tuple[list[BaseMessage], bool]:
         """The conversation to send, and whether waiting calls had to be closed in it."""
-        return close_waiting(_messages(state), self.on_new_input, self.by_name)
+        return close_waiting(messages, self.on_new_input, self.by_name, requests)
+
+    def _closing(self, messages: list[BaseMessage]) -> list[str]:
+        """The waiting calls new input closes now (none, on the usual turn)."""
+        return waiting_calls(messages) if self.on_new_input == "supersede" else []
 
     def _input(self, history: list[BaseMessage]) -> list[BaseMessage]:
         return [self.system, *history] if self.system is not None else history
@@ -356,12 +369,19 @@ class _Chatbot:
         return {"messages": [response]}
 
     def run(self, state: object, config: RunnableConfig) -> dict[str, Any]:
-        history, rewritten = self._history(state)
+        messages = _messages(state)
+        waiting = self._closing(messages)
+        requests = last_requests(config.get("configurable") or {}, waiting) if waiting else {}
+        history, rewritten = self._history(messages, requests)
         result = self._checked(self.bound.invoke(self._input(history), config))
         return with_history(result, history) if rewritten else result
 
     async def arun(self, state: object, config: RunnableConfig) -> dict[str, Any]:
-        history, rewritten = self._history(state)
+        messages = _messages(state)
+        waiting = self._closing(messages)
+        configurable = config.get("configurable") or {}
+        requests = await alast_requests(configurable, waiting) if waiting else {}
+        history, rewritten = self._history(messages, requests)
         result = self._checked(await self.bound.ainvoke(self._input(history), config))
         return with_history(result, history) if rewritten else result
 

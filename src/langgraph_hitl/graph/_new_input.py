@@ -27,7 +27,13 @@ if TYPE_CHECKING:
     from langchain_core.tools import BaseTool
     from langgraph.types import StateSnapshot
 
-__all__ = ["HITLStateGraph", "NewInputPolicy", "close_waiting", "with_history"]
+__all__ = [
+    "HITLStateGraph",
+    "NewInputPolicy",
+    "close_waiting",
+    "waiting_calls",
+    "with_history",
+]
 
 NewInputPolicy = Literal["supersede", "raise"]
 """What `build_hitl_graph` does with new user input while tool calls wait for a human.
@@ -68,13 +74,23 @@ def _refusal(waiting: Sequence[tuple[str, str]], *, saved: bool) -> RequestsWait
     )
 
 
+def waiting_calls(messages: Sequence[BaseMessage]) -> list[str]:
+    """The ids of the tool calls that have no tool message yet."""
+    return [str(call["id"]) for _, call in _unanswered(messages)]
+
+
 def close_waiting(
-    messages: list[BaseMessage], policy: NewInputPolicy, tools: Mapping[str, BaseTool]
+    messages: list[BaseMessage],
+    policy: NewInputPolicy,
+    tools: Mapping[str, BaseTool],
+    requests: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> tuple[list[BaseMessage], bool]:
     """The history with every waiting call closed, and whether any was.
 
     The chatbot runs after the tools node answered every call, so a call without a tool
-    message there was left waiting when new input started a run from START.
+    message there was left waiting when new input started a run from START. `requests`
+    holds what each waiting approval published last (by tool call id), so that its audit
+    record keeps the votes given so far.
     """
     waiting = _unanswered(messages)
     if not waiting:
@@ -85,7 +101,8 @@ def close_waiting(
         raise _refusal([(c["name"], str(c["id"])) for _, c in waiting], saved=True)
     closing: dict[int, list[BaseMessage]] = {}
     for n, call in waiting:
-        closing.setdefault(n, []).append(superseded_message(tools.get(call["name"]), call))
+        request = (requests or {}).get(str(call["id"]))
+        closing.setdefault(n, []).append(superseded_message(tools.get(call["name"]), call, request))
     fixed: list[BaseMessage] = []
     pending: list[BaseMessage] = []
     for n, message in enumerate(messages):

@@ -25,7 +25,14 @@ from langgraph.errors import GraphInterrupt
 from langgraph.types import Command, interrupt
 from pydantic import BaseModel, PrivateAttr, TypeAdapter, ValidationError
 
-from ..answers._audit import AUDIT_KEY, TOOL_ARTIFACT_KEY, AuditRecord, now
+from ..answers._audit import (
+    AUDIT_KEY,
+    TOOL_ARTIFACT_KEY,
+    AuditRecord,
+    EscalationRecord,
+    Vote,
+    now,
+)
 from ..answers._deadline import (
     TIMEOUT_REVIEWER,
     Deadline,
@@ -446,8 +453,21 @@ class _Gate:
             artifact={AUDIT_KEY: self._audit(call, args, answered, executed=None)},
         )
 
-    def superseded(self, call: ToolCall, content: str) -> ToolMessage:
-        """The tool message of a waiting call closed by the user's new message."""
+    def superseded(
+        self, call: ToolCall, content: str, request: Mapping[str, Any] | None = None
+    ) -> ToolMessage:
+        """The tool message of a waiting call closed by the user's new message.
+
+        `request` is what the call published last; its votes and escalations so far are
+        kept in the audit record.
+        """
+        votes = tuple(Vote.from_json(v) for v in _listed(request, "votes") if isinstance(v, dict))
+        escalations = tuple(
+            EscalationRecord.from_json(e)
+            for e in _listed(request, "escalations")
+            if isinstance(e, dict)
+        )
+        requested_by = request.get("requested_by") if request is not None else None
         record = AuditRecord(
             tool=self.name,
             tool_call_id=str(call["id"]),
@@ -458,6 +478,9 @@ class _Gate:
             executed_args=None,
             decided_at=now(),
             source="superseded",
+            votes=votes,
+            escalations=escalations,
+            requested_by=requested_by if isinstance(requested_by, str) else None,
         ).to_json()
         return ToolMessage(
             content=content,
@@ -706,10 +729,15 @@ SUPERSEDED = (
 """The result of a waiting call that the user's new message closed (see `build_hitl_graph`)."""
 
 
-def superseded_message(tool: BaseTool | None, call: ToolCall) -> ToolMessage:
-    """The tool message closing `call`, with an audit record when `tool` is an approval tool."""
+def superseded_message(
+    tool: BaseTool | None, call: ToolCall, request: Mapping[str, Any] | None = None
+) -> ToolMessage:
+    """The tool message closing `call`, with an audit record when `tool` is an approval tool.
+
+    `request`: what the call published last (its votes go into the audit record).
+    """
     if isinstance(tool, _ApprovalTool):
-        return tool._gate.superseded(call, SUPERSEDED)
+        return tool._gate.superseded(call, SUPERSEDED, request)
     return ToolMessage(
         content=SUPERSEDED, name=call["name"], tool_call_id=str(call["id"]), status="error"
     )

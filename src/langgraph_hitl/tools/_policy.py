@@ -160,6 +160,67 @@ def stored_request(configurable: Mapping[str, Any], tool_call_id: str) -> dict[s
     return _request_in(saver.get_tuple(where), task_id, tool_call_id)
 
 
+_LOOK_BACK = 8
+"""Checkpoints read back, newest first, for the requests of calls that new input closes."""
+
+
+def _graph_of(configurable: Mapping[str, Any]) -> tuple[Any, RunnableConfig] | None:
+    """The saver and the running node's graph (thread and namespace, newest checkpoint)."""
+    saver = configurable.get(CHECKPOINTER_KEY)
+    namespace = configurable.get(CHECKPOINT_NS_KEY)
+    if saver is None or not isinstance(namespace, str):
+        return None
+    parent = namespace.rpartition(NS_SEP)[0] if NS_SEP in namespace else ""
+    where: RunnableConfig = {
+        "configurable": {"thread_id": configurable.get("thread_id"), "checkpoint_ns": parent}
+    }
+    return saver, where
+
+
+def _requests_in(
+    tuples: list[CheckpointTuple], tool_call_ids: Collection[str]
+) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for checkpoint in tuples:  # newest first: a call's latest request wins
+        for call_id in tool_call_ids:
+            if call_id in found:
+                continue
+            for task, channel, _ in checkpoint.pending_writes or ():
+                if channel == INTERRUPT:
+                    request = _request_in(checkpoint, task, call_id)
+                    if request is not None:
+                        found[call_id] = request
+                        break
+    return found
+
+
+def last_requests(
+    configurable: Mapping[str, Any], tool_call_ids: Collection[str]
+) -> dict[str, dict[str, Any]]:
+    """The approval request each call published last in the thread's recent checkpoints.
+
+    For calls that new user input closes: their votes are in the request the paused
+    checkpoint holds, which the closing node's own task cannot see.
+    """
+    located = _graph_of(configurable) if tool_call_ids else None
+    if located is None:
+        return {}
+    saver, where = located
+    return _requests_in(list(saver.list(where, limit=_LOOK_BACK)), tool_call_ids)
+
+
+async def alast_requests(
+    configurable: Mapping[str, Any], tool_call_ids: Collection[str]
+) -> dict[str, dict[str, Any]]:
+    """Async twin of `last_requests`, for the async savers."""
+    located = _graph_of(configurable) if tool_call_ids else None
+    if located is None:
+        return {}
+    saver, where = located
+    tuples = [t async for t in saver.alist(where, limit=_LOOK_BACK)]
+    return _requests_in(tuples, tool_call_ids)
+
+
 async def astored_request(
     configurable: Mapping[str, Any], tool_call_id: str
 ) -> dict[str, Any] | None:
