@@ -11,7 +11,7 @@ of the listing in order, and never scans the checkpointer's writes table.
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, fields, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -27,10 +27,11 @@ from typing_extensions import TypedDict
 
 from langgraph_hitl import Approve, approval_tool, open_checkpointer, pending_interrupts
 from langgraph_hitl.core._compat import postgres_cursor, sqlite_connection
+from langgraph_hitl.core._pending import LISTED_FIELDS, PendingInterrupt, listed
 from langgraph_hitl.inbox._inbox import Inbox
 from langgraph_hitl.store._backends import checkpoint_time
 from langgraph_hitl.store._cursor import Filters, Position
-from langgraph_hitl.store._listing import POSTGRES, page_query
+from langgraph_hitl.store._listing import POSTGRES, SQLITE, page_query, stream_query
 from langgraph_hitl.testing import ScriptedChatModel, ai_tool_calls
 
 if TYPE_CHECKING:
@@ -162,6 +163,56 @@ def test_requests_written_before_the_table_and_after_its_triggers_went(
     assert _agrees(Inbox(graph), graph, [*before, *later]) == 3
 
 
+def test_a_stream_whose_triggers_went_rechecks_every_row(sql_saver: Any) -> None:
+    """A stream reads rows as the table has them only while the triggers keep it exact."""
+    graph = make_graph().compile(checkpointer=sql_saver)
+    threads = _mail(graph, "mmh")
+    inbox = Inbox(graph)
+    assert inbox.count() == 3
+
+    # Every trigger dropped behind this inbox's back: the answer below goes unseen by the
+    # table, which still holds the answered request's row.
+    if type(sql_saver).__name__ == "PostgresSaver":
+        with postgres_cursor(sql_saver)() as cur:
+            cur.execute("DROP TRIGGER hitl_listing_v2_writes ON checkpoint_writes")
+            cur.execute("DROP TRIGGER hitl_listing_v2_checkpoints ON checkpoints")
+    else:
+        _sql(sql_saver, [f"DROP TRIGGER {name}" for name in SQLITE.trigger_names])
+    inbox.resume(threads[0], Approve())
+    assert _rows(sql_saver, f"SELECT count(*) FROM hitl_listing WHERE thread_id = '{threads[0]}'")
+    assert _rows(sql_saver, "SELECT count(*) FROM hitl_listing") == [(3,)]
+
+    streamed = [(p.thread_id, p.id) for p in inbox.iter_pending(page_size=2)]
+    exact = [(p.thread_id, p.id) for t in threads for p in _exact(graph, t)]
+    assert sorted(streamed) == sorted(exact)
+    assert threads[0] not in {t for t, _ in streamed}
+
+
+def test_a_listed_request_is_the_dataclass_itself() -> None:
+    """`listed` (the listing's fast constructor) builds what `PendingInterrupt(...)` does."""
+    assert tuple(f.name for f in fields(PendingInterrupt)) == LISTED_FIELDS
+    at = datetime(2026, 12, 2, tzinfo=timezone.utc)
+    fields_: dict[str, Any] = {
+        "id": "i",
+        "value": {"a": 1},
+        "response_schema": {"type": "object"},
+        "tool_call_id": "call",
+        "type": "tool_approval",
+        "node": "tools",
+        "path": ("tools",),
+        "thread_id": "t",
+        "checkpoint_id": "c",
+        "created_at": at,
+        "expires_at": at,
+        "version": "c:v",
+    }
+    item = listed(*(fields_[name] for name in LISTED_FIELDS))
+    assert item == PendingInterrupt(**fields_)
+    assert {name: getattr(item, name) for name in LISTED_FIELDS} == fields_
+    with pytest.raises(FrozenInstanceError):
+        item.id = "other"  # type: ignore[misc]
+
+
 # -- query plans -------------------------------------------------------------------------
 
 COPIES = 1_500
@@ -241,6 +292,13 @@ def test_pages_walk_an_index_and_never_scan_the_writes_table(sql_saver: Any) -> 
         "hitl_listing_kind": (Filters(type="human_assistance"), None, at),
     }
     for index, (filters, after, before) in cases.items():
+        # A streamed page reads the filter's index alone, in order, and stops at its limit.
+        if before is None:
+            query = stream_query(dialect, filters, after=after, limit=51)
+            plan = _explain(sql_saver, query.sql, query.params, pg=pg)
+            assert index in plan, plan
+            for other in ("writes", "checkpoints", "Sort", "TEMP B-TREE"):
+                assert other not in plan, plan
         query = page_query(dialect, filters, after=after, before=before, limit=51)
         plan = _explain(sql_saver, query.sql, query.params, pg=pg)
         assert index in plan, plan

@@ -59,6 +59,72 @@ class PendingInterrupt:
     once either changed. Empty for an interrupt built by hand rather than read."""
 
 
+# A frozen dataclass sets each field through `object.__setattr__`, by name: a listing that
+# builds a million requests spends more there than in decoding them. `listed` sets the
+# slots through their descriptors, in the class's own field order (`LISTED_FIELDS`, pinned
+# by a test): the same object, a third of the cost.
+LISTED_FIELDS = (
+    "id",
+    "value",
+    "response_schema",
+    "tool_call_id",
+    "type",
+    "node",
+    "path",
+    "thread_id",
+    "checkpoint_id",
+    "created_at",
+    "expires_at",
+    "version",
+)
+(
+    _set_id,
+    _set_value,
+    _set_schema,
+    _set_call,
+    _set_type,
+    _set_node,
+    _set_path,
+    _set_thread,
+    _set_checkpoint,
+    _set_created,
+    _set_expires,
+    _set_version,
+) = (getattr(PendingInterrupt, name).__set__ for name in LISTED_FIELDS)
+_new = object.__new__
+
+
+def listed(
+    id: str,
+    value: object,
+    response_schema: dict[str, Any] | None,
+    tool_call_id: str | None,
+    type: str | None,
+    node: str,
+    path: tuple[str, ...],
+    thread_id: str | None,
+    checkpoint_id: str | None,
+    created_at: datetime | None,
+    expires_at: datetime | None,
+    version: str,
+) -> PendingInterrupt:
+    """`PendingInterrupt(...)` with every field given in order, built for a listing's pace."""
+    item: PendingInterrupt = _new(PendingInterrupt)
+    _set_id(item, id)
+    _set_value(item, value)
+    _set_schema(item, response_schema)
+    _set_call(item, tool_call_id)
+    _set_type(item, type)
+    _set_node(item, node)
+    _set_path(item, path)
+    _set_thread(item, thread_id)
+    _set_checkpoint(item, checkpoint_id)
+    _set_created(item, created_at)
+    _set_expires(item, expires_at)
+    _set_version(item, version)
+    return item
+
+
 @dataclass(frozen=True, slots=True)
 class TaskRef:
     """The task that raised an interrupt: where LangGraph keeps the answers it was given."""
