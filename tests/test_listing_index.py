@@ -477,6 +477,58 @@ _V1_TABLE = """CREATE TABLE hitl_listing (
     PRIMARY KEY (thread_id, checkpoint_id, interrupt_id))"""
 
 
+def _schemas_graph(saver: BaseCheckpointSaver[Any]) -> Any:
+    """Each thread asks with the schema its input names: one schema per name."""
+
+    class State(TypedDict):
+        schema: str
+        answer: object
+
+    def ask(state: State) -> dict[str, object]:
+        schema = {"title": state["schema"], "type": "object"}
+        return {"answer": interrupt({"q": state["schema"]}, response_schema=schema)}
+
+    builder: StateGraph[State, Any, State, State] = StateGraph(State)
+    builder.add_node("ask", ask)
+    builder.add_edge(START, "ask")
+    return builder.compile(checkpointer=saver)
+
+
+def test_a_schema_no_request_uses_any_more_is_dropped(sql_saver: Any) -> None:
+    graph = _schemas_graph(sql_saver)
+    for thread, schema in (("t0", "a"), ("t1", "b"), ("t2", "b"), ("t3", "c")):
+        graph.invoke({"schema": schema, "answer": None}, _config(thread))
+    inbox = Inbox(graph)
+    kept = "SELECT count(*) FROM hitl_listing_schemas"
+    assert inbox.count() == 4
+    assert _rows(sql_saver, kept) == [(3,)]
+
+    inbox.resume("t0", {"ok": True})  # answered: its schema "a" serves no request any more
+    assert inbox.count() == 3
+    assert _rows(sql_saver, kept) == [(2,)]
+    sql_saver.delete_thread("t1")  # "b" still serves t2
+    assert inbox.count() == 2
+    assert _rows(sql_saver, kept) == [(2,)]
+    sql_saver.delete_thread("t2")
+    assert [p.response_schema for p in inbox.pending()] == [{"title": "c", "type": "object"}]
+    assert _rows(sql_saver, kept) == [(1,)]
+
+    # A listing without its schema index (an earlier layout) is rebuilt, and the schemas
+    # it kept that no rebuilt row uses go with it.
+    _sql(
+        sql_saver,
+        [
+            "INSERT INTO hitl_listing_schemas (digest, body) VALUES ('stale', 'x')",
+            "DROP INDEX hitl_listing_schema",
+        ],
+    )
+    assert [p.response_schema for p in Inbox(graph).pending()] == [{"title": "c", "type": "object"}]
+    assert _rows(sql_saver, kept) == [(1,)]
+    assert _rows(sql_saver, "SELECT count(*) FROM hitl_listing_schemas WHERE digest = 'stale'") == [
+        (0,)
+    ]
+
+
 def test_a_listing_of_the_first_layout_is_replaced(sql_saver: Any) -> None:
     """A database set up by the first release: its triggers go, its table is rebuilt."""
     graph = make_graph().compile(checkpointer=sql_saver)

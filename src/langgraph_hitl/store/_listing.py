@@ -118,7 +118,8 @@ class Dialect:
     lock: str | None
     """What serializes drains, run first in their transaction (SQLite: BEGIN IMMEDIATE)."""
     triggers: tuple[str, ...]
-    has_triggers: str
+    in_place: str
+    """Names the listing's triggers, tables and schema index that exist (`_complete`)."""
     trigger_names: tuple[str, ...]
     blob_type: str
     obsolete: tuple[str, ...]
@@ -137,6 +138,7 @@ _CONTROL = "('" + "', '".join(sorted(CONTROL_CHANNELS)) + "')"
 """Writes that say what happened to a task rather than what it produced: any other
 write means the task finished (`langgraph.pregel._task_status`)."""
 
+_SCHEMA_INDEX = "hitl_listing_schema"
 _TABLES = (
     # What a listed request needs beside its position, so that a page reads no checkpoint
     # blob: its tool and kind (filters), the node that raised it, its value as plain
@@ -154,6 +156,9 @@ _TABLES = (
     "ON hitl_listing (tool, checkpoint_id, thread_id, interrupt_id)",
     "CREATE INDEX IF NOT EXISTS hitl_listing_kind "
     "ON hitl_listing (kind, checkpoint_id, thread_id, interrupt_id)",
+    # Which rows still use a schema: a drain drops the schemas its batch left unused.
+    f"CREATE INDEX IF NOT EXISTS {_SCHEMA_INDEX} "
+    "ON hitl_listing (schema_digest) WHERE schema_digest IS NOT NULL",
     # An approval's schema is the same kilobytes for every call of its tool: once here.
     "CREATE TABLE IF NOT EXISTS hitl_listing_schemas "
     "(digest TEXT PRIMARY KEY, body {blob_type} NOT NULL)",
@@ -280,8 +285,9 @@ SQLITE = Dialect(
     queue_id="INTEGER PRIMARY KEY",
     lock=None,
     triggers=_SQLITE_TRIGGERS,
-    has_triggers="SELECT name FROM sqlite_master WHERE (type = 'trigger' AND name LIKE "
-    "'hitl_listing_v2_%') OR (type = 'table' AND name LIKE 'hitl_listing%')",
+    in_place="SELECT name FROM sqlite_master WHERE (type = 'trigger' AND name LIKE "
+    f"'hitl_listing_v2_%') OR (type = 'table' AND name LIKE 'hitl_listing%') "
+    f"OR (type = 'index' AND name = '{_SCHEMA_INDEX}')",
     trigger_names=_SQLITE_TRIGGER_NAMES,
     blob_type="BLOB",
     obsolete=(
@@ -302,9 +308,11 @@ POSTGRES = Dialect(
     queue_id="BIGSERIAL PRIMARY KEY",
     lock=f"SELECT pg_advisory_xact_lock({PG_LOCK_NS}, {_PG_DRAIN_KEY})",
     triggers=_PG_TRIGGERS,
-    has_triggers="SELECT tgname FROM pg_trigger WHERE tgname LIKE 'hitl_listing_v2_%' "
+    in_place="SELECT tgname FROM pg_trigger WHERE tgname LIKE 'hitl_listing_v2_%' "
     "AND NOT tgisinternal UNION SELECT tablename FROM pg_tables "
-    "WHERE schemaname = current_schema() AND tablename LIKE 'hitl_listing%'",
+    "WHERE schemaname = current_schema() AND tablename LIKE 'hitl_listing%' "
+    "UNION SELECT indexname FROM pg_indexes "
+    f"WHERE schemaname = current_schema() AND indexname = '{_SCHEMA_INDEX}'",
     trigger_names=_PG_TRIGGER_NAMES,
     blob_type="BYTEA",
     obsolete=(
@@ -322,10 +330,16 @@ WHERE w.channel = '__interrupt__' AND w.checkpoint_ns = '' AND {_PENDING}"""
 
 
 def _complete(d: Dialect) -> Plan[bool]:
-    """Whether the listing's tables and every one of its triggers are in place."""
+    """Whether the listing's tables, its schema index and every one of its triggers exist."""
     # Triggers without their tables would make every checkpoint write fail: both or none.
-    wanted = {*d.trigger_names, "hitl_listing", "hitl_listing_queue", "hitl_listing_schemas"}
-    found = yield Query(d.has_triggers)
+    wanted = {
+        *d.trigger_names,
+        "hitl_listing",
+        "hitl_listing_queue",
+        "hitl_listing_schemas",
+        _SCHEMA_INDEX,
+    }
+    found = yield Query(d.in_place)
     return {str(r[0]) for r in found} >= wanted
 
 
@@ -344,7 +358,9 @@ def setup_plan(d: Dialect) -> Plan[None]:
     tables = [t.replace("{blob_type}", d.blob_type) for t in _TABLES]
     for sql in (*d.obsolete, *tables, _queue_table(d.queue_id), *d.triggers):
         yield Query(sql)
-    # Triggers and backfill in one transaction: no change between them goes unseen.
+    # Triggers and backfill in one transaction: no change between them goes unseen. The
+    # schemas go with the rows they were kept for: each drain stores its rows' own again.
+    yield Query("DELETE FROM hitl_listing_schemas")
     yield Query("DELETE FROM hitl_listing_queue")
     yield Query(d.sql(_BACKFILL))
     yield COMMIT
@@ -364,6 +380,18 @@ LEFT JOIN {{writes}} AS w ON w.thread_id = q.thread_id AND w.checkpoint_ns = ''
 ORDER BY q.id"""
 
 _PROBE = "SELECT id FROM hitl_listing_queue ORDER BY id LIMIT 1"
+
+# The schemas that rows of a batch use, read before the batch replaces those rows (the
+# queue's ids from the batch's first to its last: a few more is harmless).
+_BATCH_SCHEMAS = """SELECT DISTINCT l.schema_digest FROM hitl_listing_queue AS q
+JOIN hitl_listing AS l ON l.thread_id = q.thread_id AND l.checkpoint_id = q.checkpoint_id
+  AND l.task_id = q.task_id AND l.idx = q.idx
+WHERE q.id BETWEEN ? AND ? AND l.schema_digest IS NOT NULL"""
+
+# Of those, the ones no row uses any more (one probe of the schema index each).
+_UNUSED_SCHEMAS = """DELETE FROM hitl_listing_schemas WHERE digest IN ({marks})
+AND NOT EXISTS (SELECT 1 FROM hitl_listing AS l
+  WHERE l.schema_digest = hitl_listing_schemas.digest)"""
 
 
 def node_of(task_path: str, task_id: str, interrupt_id: str, nodes: Sequence[str]) -> str | None:
@@ -473,6 +501,9 @@ def drain_plan(d: Dialect, saver: BaseCheckpointSaver[Any]) -> Plan[int]:
                 if kind is None:  # no longer pending (or gone): its rows go
                     continue
                 rows += entries.rows(key, str(kind), bytes(blob), str(path or ""))
+        used: Rows = []
+        if batch:  # (empty when another process drained the queue since the probe)
+            used = yield Query(d.sql(_BATCH_SCHEMAS), (batch[0][0], batch[-1][0]))
         yield Many(
             d.sql(
                 "DELETE FROM hitl_listing WHERE thread_id = ? AND checkpoint_id = ? "
@@ -497,6 +528,9 @@ def drain_plan(d: Dialect, saver: BaseCheckpointSaver[Any]) -> Plan[int]:
                 ),
                 rows,
             )
+        if used:
+            marks = ", ".join("?" for _ in used)
+            yield Query(d.sql(_UNUSED_SCHEMAS.format(marks=marks)), tuple(r[0] for r in used))
         yield Many(d.sql("DELETE FROM hitl_listing_queue WHERE id = ?"), [(r[0],) for r in batch])
         yield COMMIT
         done += len(batch)
