@@ -133,7 +133,7 @@ def _names(message: AIMessage) -> str:
 
 def _keep_first(message: AIMessage) -> AIMessage:
     first = message.tool_calls[0]
-    update: dict[str, Any] = {"tool_calls": [first], "invalid_tool_calls": []}
+    update: dict[str, object] = {"tool_calls": [first], "invalid_tool_calls": []}
     if isinstance(message.content, list):
         # Provider content blocks (e.g. Anthropic's tool_use) must agree with tool_calls.
         update["content"] = [

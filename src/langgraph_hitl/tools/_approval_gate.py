@@ -366,12 +366,12 @@ def _is_tool_call(value: object) -> TypeGuard[ToolCall]:
     return isinstance(value, dict) and value.get("type") == "tool_call"
 
 
-def _listed(stored: Mapping[str, Any] | None, key: str) -> list[Any]:
+def _listed(stored: Mapping[str, Any] | None, key: str) -> list[object]:
     found = stored.get(key) if stored is not None else None
     return list(found) if isinstance(found, list) else []
 
 
-def _time_of(items: list[Any], index: int, key: str) -> datetime | None:
+def _time_of(items: list[object], index: int, key: str) -> datetime | None:
     item = items[index] if index < len(items) else None
     raw = item.get(key) if isinstance(item, Mapping) else None
     try:
@@ -385,10 +385,10 @@ def _notice(name: str, args: dict[str, Any]) -> str:
 
 
 def _annotated(message: ToolMessage, audit: dict[str, Any], notice: str | None) -> ToolMessage:
-    artifact: dict[str, Any] = {AUDIT_KEY: audit}
+    artifact: dict[str, object] = {AUDIT_KEY: audit}
     if message.artifact is not None:
         artifact[TOOL_ARTIFACT_KEY] = message.artifact
-    update: dict[str, Any] = {"artifact": artifact}
+    update: dict[str, object] = {"artifact": artifact}
     if notice is not None:
         update["content"] = _with_notice(message.content, notice)
     return message.model_copy(update=update)

@@ -92,7 +92,7 @@ class Pause:
             if self.reviewers is not None and levels[0].timeout is not None
             else self.reviewers,
         )
-        adapter: TypeAdapter[Any] = TypeAdapter(self.root)
+        adapter: TypeAdapter[DecisionRoot] = TypeAdapter(self.root)
         for level in levels:
             if level.on_timeout is None:
                 continue
