@@ -1,4 +1,4 @@
-"""Where an approval tool is made: `approval_tool`, and the `ToolApprovalRequest` it publishes.
+"""Where an approval tool is made: `approval_tool` (its request is in `_requests`).
 
 The request and the decisions are wire-compatible with LangChain's
 `HumanInTheLoopMiddleware(interrupt_mode="per_call")`, so a client written for it works
@@ -27,13 +27,6 @@ from ._approval_options import (
 )
 from ._approval_schema import argument_names
 from ._approval_tool import ApprovalTool
-from ._requests import (
-    ApprovalActionRequest,
-    ApprovalDescription,
-    ApprovalReviewConfig,
-    ApprovalWhen,
-    ToolApprovalRequest,
-)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Sequence
@@ -41,15 +34,9 @@ if TYPE_CHECKING:
 
     from ..answers._decisions import Approve, DecisionType, Edit, Reject, Respond
     from ._policy import Escalate, RequestedBy
+    from ._requests import ApprovalDescription, ApprovalWhen
 
-__all__ = [
-    "ApprovalActionRequest",
-    "ApprovalDescription",
-    "ApprovalReviewConfig",
-    "ApprovalWhen",
-    "ToolApprovalRequest",
-    "approval_tool",
-]
+__all__ = ["approval_tool"]
 
 
 def approval_tool(
