@@ -7,6 +7,7 @@ from datetime import timezone
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import pytest
+from graphs.gated import paused, where
 from langchain_core.messages import AnyMessage, HumanMessage, ToolMessage
 from langchain_core.tools import BaseTool, InjectedToolCallId, StructuredTool, tool
 from langchain_core.utils.function_calling import convert_to_openai_tool
@@ -79,18 +80,8 @@ def _paused(
     *,
     turns: list[AIMessage | str] | None = None,
 ) -> Graph:
-    script = turns or [ai_tool_calls(("send_email", ARGS)), "Done."]
-    graph = build_hitl_graph(ScriptedChatModel(responses=script), [guarded]).compile(
-        checkpointer=checkpointer
-    )
-    graph.invoke(USER, config)
-    return graph
-
-
-def _where(graph: Graph, config: RunnableConfig) -> tuple[str, list[str]]:
-    """The thread's checkpoint id and pending interrupt ids: what a refusal must not change."""
-    checkpoint = graph.get_state(config).config["configurable"]["checkpoint_id"]
-    return checkpoint, [p.id for p in pending_interrupts(graph, config)]
+    call = ("send_email", ARGS)
+    return paused(checkpointer, config, guarded, user=USER, call=call, turns=turns)
 
 
 def _tool_message(graph: Graph, config: RunnableConfig) -> ToolMessage:
@@ -358,11 +349,11 @@ def test_a_bad_decision_is_refused_and_changes_nothing(
     outbox = Outbox()
     guarded = approval_tool(outbox.tool(), allowed_decisions=["approve", "edit", "reject"])
     graph = _paused(checkpointer, config, guarded)
-    before = _where(graph, config)
+    before = where(graph, config)
     with pytest.raises(InvalidResumeError) as refused:
         resume(graph, config, answer)
     assert refused.value.errors, "the error says what was wrong"
-    assert _where(graph, config) == before
+    assert where(graph, config) == before
     assert outbox.sent == []
     resume(graph, config, Approve())  # a good answer still works
     assert outbox.sent == [ARGS]
@@ -397,11 +388,11 @@ def test_a_raw_command_with_a_bad_decision_is_refused_by_langgraph_and_saves_not
 ) -> None:
     outbox = Outbox()
     graph = _paused(checkpointer, config, approval_tool(outbox.tool()))
-    before = _where(graph, config)
+    before = where(graph, config)
     with pytest.raises(ValidationError) as refused:
         graph.invoke(Command(resume=answer), config)
     assert is_invalid_resume(refused.value)
-    assert _where(graph, config) == before
+    assert where(graph, config) == before
     assert outbox.sent == []
     graph.invoke(Command(resume={"type": "approve"}), config)
     assert outbox.sent == [ARGS]
@@ -412,7 +403,7 @@ def test_an_unknown_edit_argument_is_named_with_the_arguments_the_tool_takes(
 ) -> None:
     outbox = Outbox()
     graph = _paused(checkpointer, config, approval_tool(outbox.tool()))
-    before = _where(graph, config)
+    before = where(graph, config)
     with pytest.raises(InvalidResumeError) as refused:
         resume(graph, config, BAD["edit with an argument the tool does not take"])
     (error,) = refused.value.errors
@@ -420,7 +411,7 @@ def test_an_unknown_edit_argument_is_named_with_the_arguments_the_tool_takes(
     assert "'bcc' is not an argument of this tool; it takes ['body', 'subject', 'to']" in str(
         error.message
     )
-    assert _where(graph, config) == before
+    assert where(graph, config) == before
     assert outbox.sent == []
     assert audit_trail(graph, config) == []
 
@@ -504,7 +495,7 @@ def test_a_response_must_hold_text(
 ) -> None:
     outbox = Outbox()
     graph = _paused(checkpointer, config, approval_tool(outbox.tool()))
-    before = _where(graph, config)
+    before = where(graph, config)
     with pytest.raises(ValidationError, match="must contain text"):
         Respond(message=blank)
     with pytest.raises(InvalidResumeError) as refused:
@@ -513,7 +504,7 @@ def test_a_response_must_hold_text(
     assert f"must contain text (non-whitespace characters), got {blank!r}" in str(refused.value)
     with pytest.raises(ValidationError):
         graph.invoke(Command(resume={"type": "respond", "message": blank}), config)
-    assert _where(graph, config) == before
+    assert where(graph, config) == before
     resume(graph, config, Respond(message=" Ada knows. "))
     assert _tool_message(graph, config).content == " Ada knows. "
 
@@ -533,19 +524,19 @@ def test_a_json_schema_tool_gets_its_edits_checked_against_that_schema(
     )
     turns: list[AIMessage | str] = [ai_tool_calls(("send_email", {"to": "ada"})), "Done."]
     graph = _paused(checkpointer, config, approval_tool(wrapped), turns=turns)
-    before = _where(graph, config)
+    before = where(graph, config)
     bad = {"type": "edit", "edited_action": {"name": "send_email", "args": {"to": 5}}}
     with pytest.raises(InvalidResumeError, match="5 is not of type 'string'"):
         resume(graph, config, bad)
     with pytest.raises(ValidationError):
         graph.invoke(Command(resume=bad), config)
-    assert _where(graph, config) == before
+    assert where(graph, config) == before
     extra = {**bad, "edited_action": {"name": "send_email", "args": {"to": "bo", "cc": "x"}}}
     with pytest.raises(InvalidResumeError, match="'cc' was unexpected"):
         resume(graph, config, extra)
     with pytest.raises(ValidationError):
         graph.invoke(Command(resume=extra), config)
-    assert _where(graph, config) == before
+    assert where(graph, config) == before
     resume(graph, config, {**bad, "edited_action": {"name": "send_email", "args": {"to": "bo"}}})
     assert sent == [{"to": "bo"}]
 
@@ -563,15 +554,15 @@ def test_only_a_named_reviewer_may_decide(
 ) -> None:
     outbox = Outbox()
     graph = _paused(checkpointer, config, approval_tool(outbox.tool(), reviewers={"ann", "bob"}))
-    before = _where(graph, config)
+    before = where(graph, config)
     with pytest.raises(InvalidResumeError) as refused:
         resume(graph, config, answer)
     assert [e.loc for e in refused.value.errors] == [("approve", "reviewer")]
-    assert _where(graph, config) == before
+    assert where(graph, config) == before
     # A raw Command from a client that skips `resume()` is refused by the schema too.
     with pytest.raises(ValidationError):
         graph.invoke(Command(resume=dump_answer(answer)), config)
-    assert _where(graph, config) == before
+    assert where(graph, config) == before
     assert outbox.sent == []
 
     resume(graph, config, Approve(reviewer="bob"))

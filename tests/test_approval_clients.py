@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from graphs.gated import paused, where
 from langchain_core.messages import HumanMessage, ToolMessage
 from langchain_core.tools import BaseTool, tool
 from langgraph.errors import is_invalid_resume
@@ -23,12 +24,11 @@ from langgraph_hitl import (
     RequestExpiredError,
     approval_tool,
     audit_trail,
-    build_hitl_graph,
     pending_interrupts,
     resume,
 )
 from langgraph_hitl.core._shapes import IGNORED
-from langgraph_hitl.testing import FakeClock, ScriptedChatModel, ai_tool_calls, use_clock
+from langgraph_hitl.testing import FakeClock, use_clock
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -69,16 +69,8 @@ def _paused(
     allowed: Sequence[DecisionType] = ("approve", "edit", "reject"),
     **options: Any,
 ) -> Graph:
-    model = ScriptedChatModel(responses=[ai_tool_calls(("send_email", ARGS)), "Done."])
     guarded = approval_tool(outbox.tool(), allowed_decisions=allowed, **options)
-    graph = build_hitl_graph(model, [guarded]).compile(checkpointer=checkpointer)
-    graph.invoke(USER, config)
-    return graph
-
-
-def _where(graph: Graph, config: RunnableConfig) -> tuple[str, list[str]]:
-    checkpoint = graph.get_state(config).config["configurable"]["checkpoint_id"]
-    return checkpoint, [p.id for p in pending_interrupts(graph, config)]
+    return paused(checkpointer, config, guarded, user=USER, call=("send_email", ARGS))
 
 
 def _send(graph: Graph, config: RunnableConfig, answer: object, via: str) -> None:
@@ -230,14 +222,14 @@ def test_a_bad_batch_is_refused_and_changes_nothing(
 ) -> None:
     outbox = Outbox()
     graph = _paused(checkpointer, config, outbox)
-    before = _where(graph, config)
+    before = where(graph, config)
     with pytest.raises(InvalidResumeError) as refused:
         resume(graph, config, answer)
     assert refused.value.errors
     with pytest.raises(ValidationError) as raw:
         graph.invoke(Command(resume=answer), config)
     assert is_invalid_resume(raw.value)
-    assert _where(graph, config) == before
+    assert where(graph, config) == before
     assert outbox.sent == []
     resume(graph, config, {"decisions": [{"type": "approve"}]})
     assert outbox.sent == [ARGS]
@@ -361,14 +353,14 @@ def test_a_bad_agent_inbox_answer_is_refused_and_changes_nothing(
 ) -> None:
     outbox = Outbox()
     graph = _paused(checkpointer, config, outbox)
-    before = _where(graph, config)
+    before = where(graph, config)
     with pytest.raises(InvalidResumeError) as refused:
         resume(graph, config, answer)
     assert refused.value.errors
     with pytest.raises(ValidationError) as raw:
         graph.invoke(Command(resume=answer), config)
     assert is_invalid_resume(raw.value)
-    assert _where(graph, config) == before
+    assert where(graph, config) == before
     assert outbox.sent == []
     resume(graph, config, [{"type": "accept", "args": None}])
     assert outbox.sent == [ARGS]
@@ -406,12 +398,12 @@ def test_an_agent_inbox_answer_the_tool_does_not_allow_is_refused(
     allowed: list[DecisionType],
 ) -> None:
     graph = _paused(checkpointer, config, Outbox(), allowed=allowed)
-    before = _where(graph, config)
+    before = where(graph, config)
     with pytest.raises(InvalidResumeError):
         resume(graph, config, answer)
     with pytest.raises(ValidationError):
         graph.invoke(Command(resume=answer), config)
-    assert _where(graph, config) == before
+    assert where(graph, config) == before
 
 
 # --- The same rules for every shape ------------------------------------------------------
@@ -429,7 +421,7 @@ def test_reviewers_are_enforced_in_every_shape(
 ) -> None:
     outbox = Outbox()
     graph = _paused(checkpointer, config, outbox, reviewers={"ann"})
-    before = _where(graph, config)
+    before = where(graph, config)
     anonymous = {
         "decision": {"type": "approve"},
         "decisions": {"decisions": [{"type": "approve"}]},
@@ -439,7 +431,7 @@ def test_reviewers_are_enforced_in_every_shape(
         resume(graph, config, anonymous)
     with pytest.raises(ValidationError):
         graph.invoke(Command(resume=anonymous), config)
-    assert _where(graph, config) == before
+    assert where(graph, config) == before
     resume(graph, config, SHAPES[shape])
     (record,) = audit_trail(graph, config)
     assert (record.reviewer, record.answer_shape) == ("ann", shape)
@@ -459,10 +451,10 @@ def test_a_server_user_is_the_reviewer_whatever_the_payload_names(
             "langgraph_auth_user_id": "mallory",
         }
     }
-    before = _where(graph, config)
+    before = where(graph, config)
     with pytest.raises(ValidationError, match="reviewer"):
         graph.invoke(Command(resume=SHAPES[shape]), as_mallory)  # names "ann": overridden
-    assert _where(graph, config) == before
+    assert where(graph, config) == before
     as_alice: RunnableConfig = {
         "configurable": {
             **config["configurable"],
@@ -484,7 +476,7 @@ def test_a_late_answer_is_refused_in_every_shape(
     with use_clock(clock):
         outbox = Outbox()
         graph = _paused(checkpointer, config, outbox, timeout=timedelta(minutes=5))
-        before = _where(graph, config)
+        before = where(graph, config)
         clock.advance(timedelta(minutes=6))
         answer = {
             "decision": {"type": "approve"},
@@ -495,7 +487,7 @@ def test_a_late_answer_is_refused_in_every_shape(
             resume(graph, config, answer)
         with pytest.raises(ValidationError):
             graph.invoke(Command(resume=answer), config)
-        assert _where(graph, config) == before
+        assert where(graph, config) == before
         assert outbox.sent == []
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from graphs.gated import paused
 from langchain_core.messages import HumanMessage
 from langchain_core.tools import BaseTool, tool
 from langgraph.errors import is_invalid_resume
@@ -19,11 +20,9 @@ from langgraph_hitl import (
     InvalidResumeError,
     approval_tool,
     audit_trail,
-    build_hitl_graph,
     pending_interrupts,
     resume,
 )
-from langgraph_hitl.testing import ScriptedChatModel, ai_tool_calls
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -49,10 +48,7 @@ def _as(config: RunnableConfig, user: str) -> RunnableConfig:
 
 
 def _start(checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig, gated: BaseTool) -> Any:
-    model = ScriptedChatModel(responses=[ai_tool_calls(("pay", ARGS)), "Done."])
-    graph = build_hitl_graph(model, [gated]).compile(checkpointer=checkpointer)
-    graph.invoke(USER, config)
-    return graph
+    return paused(checkpointer, config, gated, user=USER, call=("pay", ARGS))
 
 
 def test_the_requester_may_not_approve_their_own_call(

@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from graphs.gated import paused
 from langchain_core.messages import HumanMessage
 from langchain_core.tools import BaseTool, StructuredTool, tool
 from langgraph.errors import is_invalid_resume
@@ -24,11 +25,9 @@ from langgraph_hitl import (
     InvalidResumeError,
     approval_tool,
     audit_trail,
-    build_hitl_graph,
     pending_interrupts,
     resume,
 )
-from langgraph_hitl.testing import ScriptedChatModel, ai_tool_calls
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -49,10 +48,7 @@ def _mail(sent: list[dict[str, Any]]) -> BaseTool:
 
 
 def _start(checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig, gated: BaseTool) -> Any:
-    model = ScriptedChatModel(responses=[ai_tool_calls(("send_email", ARGS)), "Done."])
-    graph = build_hitl_graph(model, [gated]).compile(checkpointer=checkpointer)
-    graph.invoke(USER, config)
-    return graph
+    return paused(checkpointer, config, gated, user=USER, call=("send_email", ARGS))
 
 
 def _edit(**args: Any) -> Edit:

@@ -5,16 +5,13 @@ fields too, through the helpers, a raw `Command`, the CLI and the web reviewer."
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from graphs.gated import paused
 from graphs.mail import OUTBOX_ENV, ask
-from graphs.policies import OVERDUE, PAYMENTS
+from graphs.policies import OVERDUE, PAYMENTS, cli, pause_payment
 from langchain_core.messages import HumanMessage
 from langchain_core.tools import BaseTool, tool
 from langgraph.errors import is_invalid_resume
@@ -35,16 +32,16 @@ from langgraph_hitl import (
     TimeoutTooEarlyError,
     approval_tool,
     audit_trail,
-    build_hitl_graph,
     open_checkpointer,
     pending_interrupts,
     resume,
 )
 from langgraph_hitl.core._graphref import load_graph
-from langgraph_hitl.testing import FakeClock, ScriptedChatModel, ai_tool_calls, use_clock
+from langgraph_hitl.testing import FakeClock, use_clock
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from langchain_core.runnables import RunnableConfig
     from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -52,7 +49,6 @@ if TYPE_CHECKING:
 USER: HITLInput = {"messages": [HumanMessage(content="Pay Ada 5.")]}
 ARGS = {"to": "ada", "amount": 5, "memo": ""}
 HOUR = timedelta(hours=1)
-TESTS = Path(__file__).parent
 
 
 @pytest.fixture
@@ -73,10 +69,7 @@ def _pay(paid: list[dict[str, Any]]) -> BaseTool:
 
 
 def _start(checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig, gated: BaseTool) -> Any:
-    model = ScriptedChatModel(responses=[ai_tool_calls(("pay", ARGS)), "Done."])
-    graph = build_hitl_graph(model, [gated]).compile(checkpointer=checkpointer)
-    graph.invoke(USER, config)
-    return graph
+    return paused(checkpointer, config, gated, user=USER, call=("pay", ARGS))
 
 
 def _past_the_deadline(clock: FakeClock, graph: Any, config: RunnableConfig) -> None:
@@ -240,18 +233,6 @@ def test_an_escalation_is_checked_when_the_tool_is_made() -> None:
 # --- Across processes: the CLI's sweep and review, the web page --------------------------------
 
 
-def _cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "langgraph_hitl", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "200", "PYTHONPATH": str(TESTS)},
-        check=False,
-    )
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def durable_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A SQLite file, or an empty database on the PostgreSQL server."""
@@ -266,15 +247,13 @@ def test_the_cli_sweep_escalates_and_the_new_reviewer_decides(
 ) -> None:
     outbox = tmp_path / "outbox.jsonl"
     monkeypatch.setenv(OUTBOX_ENV, str(outbox))
-    config: RunnableConfig = {"configurable": {"thread_id": "late", "user_id": "carol"}}
-    with open_checkpointer(durable_url) as saver:
-        # Its first deadline is a microsecond after the pause: overdue for any later process.
-        load_graph(OVERDUE, saver).invoke(ask("pay", to="ada", amount=5), config)
+    # Its first deadline is a microsecond after the pause: overdue for any later process.
+    config = pause_payment(durable_url, OVERDUE, "late")
 
-    sweep = _cli("expire", OVERDUE, "--db", durable_url)
+    sweep = cli("expire", OVERDUE, "--db", durable_url)
     assert sweep.returncode == 0, sweep.stderr
     assert "1 overdue request answered with on_timeout." in sweep.stdout
-    again = _cli("expire", OVERDUE, "--db", durable_url)
+    again = cli("expire", OVERDUE, "--db", durable_url)
     assert "0 overdue" in again.stdout or "No overdue" in again.stdout, again.stdout
 
     with open_checkpointer(durable_url) as saver:
@@ -282,7 +261,7 @@ def test_the_cli_sweep_escalates_and_the_new_reviewer_decides(
     assert pending.value["reviewers"] == ["cfo"]
 
     # The CFO approves in the terminal: one approval of two, so nothing is paid yet.
-    review = _cli("review", OVERDUE, "--db", durable_url, "--reviewer", "cfo", stdin="a\n")
+    review = cli("review", OVERDUE, "--db", durable_url, "--reviewer", "cfo", stdin="a\n")
     assert review.returncode == 0, review.stderr
     assert "reviewers:   cfo" in review.stdout
     assert not outbox.exists()

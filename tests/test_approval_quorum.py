@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from graphs.gated import paused, where
 from graphs.mail import OUTBOX_ENV, ask
-from graphs.policies import PAYMENTS, vote
+from graphs.policies import PAYMENTS, cli, pause_payment, vote
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from langchain_core.messages import HumanMessage, ToolMessage
@@ -83,16 +81,7 @@ class Ledger:
 def _paused(
     checkpointer: BaseCheckpointSaver[Any], config: RunnableConfig, gated: BaseTool
 ) -> Graph:
-    model = ScriptedChatModel(responses=[ai_tool_calls(("pay", ARGS)), "Done."])
-    graph = build_hitl_graph(model, [gated]).compile(checkpointer=checkpointer)
-    graph.invoke(USER, config)
-    return graph
-
-
-def _where(graph: Graph, config: RunnableConfig) -> tuple[str, list[str]]:
-    """The checkpoint and pending interrupt ids: what a refused vote must leave alone."""
-    checkpoint = graph.get_state(config).config["configurable"]["checkpoint_id"]
-    return checkpoint, [p.id for p in pending_interrupts(graph, config)]
+    return paused(checkpointer, config, gated, user=USER, call=("pay", ARGS))
 
 
 def _edit(reviewer: str, **args: Any) -> Edit:
@@ -137,7 +126,7 @@ def test_a_repeat_vote_is_refused_and_nothing_is_saved(
     ledger = Ledger()
     graph = _paused(checkpointer, config, approval_tool(ledger.tool(), reviewers=TEAM, quorum=2))
     resume(graph, config, Approve(reviewer="alice"))
-    before = _where(graph, config)
+    before = where(graph, config)
 
     with pytest.raises(InvalidResumeError) as refused:
         resume(graph, config, Approve(reviewer="alice"))
@@ -145,7 +134,7 @@ def test_a_repeat_vote_is_refused_and_nothing_is_saved(
     assert "'alice' is not one of ['bob', 'carol']" in refused.value.errors[0].message
     with pytest.raises(InvalidResumeError):
         Inbox(graph).resume(str(config["configurable"]["thread_id"]), _edit("alice", **ARGS))
-    assert _where(graph, config) == before
+    assert where(graph, config) == before
 
     # A raw Command skips the helpers: the tool itself refuses it, and says why.
     (waiting,) = pending_interrupts(graph, config)
@@ -153,7 +142,7 @@ def test_a_repeat_vote_is_refused_and_nothing_is_saved(
         graph.invoke(Command(resume={waiting.id: {"type": "approve", "reviewer": "alice"}}), config)
     assert is_invalid_resume(raw.value)
     assert "reviewer 'alice' already approved these arguments" in str(raw.value)
-    assert _where(graph, config) == before
+    assert where(graph, config) == before
     assert ledger.paid == []
 
     resume(graph, config, Approve(reviewer="bob"))
@@ -424,39 +413,25 @@ def test_votes_from_other_processes_through_the_inbox(
     assert record.requested_by == "carol"
 
 
-def _cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "langgraph_hitl", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "200", "PYTHONPATH": str(TESTS)},
-        check=False,
-    )
-
-
 def test_the_cli_shows_the_approvals_and_takes_one_vote_at_a_time(
     durable_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     outbox = tmp_path / "outbox.jsonl"
     monkeypatch.setenv(OUTBOX_ENV, str(outbox))
-    config: RunnableConfig = {"configurable": {"thread_id": "pay-2", "user_id": "carol"}}
-    with open_checkpointer(durable_url) as saver:
-        load_graph(PAYMENTS, saver).invoke(ask("pay", to="ada", amount=5), config)
+    pause_payment(durable_url, PAYMENTS, "pay-2")
 
-    listing = _cli("inbox", PAYMENTS, "--db", durable_url)
+    listing = cli("inbox", PAYMENTS, "--db", durable_url)
     assert listing.returncode == 0, listing.stderr
     assert "pay (0 of 2 approvals)" in listing.stdout
 
-    first = _cli("review", PAYMENTS, "--db", durable_url, "--reviewer", "alice", stdin="a\n")
+    first = cli("review", PAYMENTS, "--db", durable_url, "--reviewer", "alice", stdin="a\n")
     assert first.returncode == 0, first.stderr
     assert "reviewers:   alice, bob" in first.stdout
-    listing = _cli("inbox", PAYMENTS, "--db", durable_url)
+    listing = cli("inbox", PAYMENTS, "--db", durable_url)
     assert "pay (1 of 2 approvals (alice))" in listing.stdout
     assert not outbox.exists()
 
-    second = _cli("review", PAYMENTS, "--db", durable_url, "--reviewer", "bob", stdin="a\n")
+    second = cli("review", PAYMENTS, "--db", durable_url, "--reviewer", "bob", stdin="a\n")
     assert second.returncode == 0, second.stderr
     assert "approvals:   1 of 2 approvals (alice)" in second.stdout
     assert len(outbox.read_text().splitlines()) == 1

@@ -27,7 +27,7 @@ from langgraph_hitl import (
     resume,
 )
 from langgraph_hitl.testing import ScriptedChatModel, ai_tool_calls
-from langgraph_hitl.tools._approval import SUPERSEDED
+from langgraph_hitl.tools._approval_tool import SUPERSEDED
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
+from graphs.gated import paused
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from langchain.agents.middleware.human_in_the_loop import _decision_schema
@@ -31,13 +32,11 @@ from langgraph_hitl import (
     Respond,
     approval_tool,
     audit_trail,
-    build_hitl_graph,
     pending_interrupts,
     resume,
 )
 from langgraph_hitl.answers._decisions import decision_model
 from langgraph_hitl.answers._validation import dump_answer
-from langgraph_hitl.testing import ScriptedChatModel, ai_tool_calls
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -135,10 +134,7 @@ answers = st.one_of(
 
 
 def _paused(config: RunnableConfig) -> CompiledStateGraph[HITLState, None, HITLInput, HITLState]:
-    model = ScriptedChatModel(responses=[ai_tool_calls(("send_email", ARGS)), "Done."])
-    graph = build_hitl_graph(model, [GUARDED]).compile(checkpointer=InMemorySaver())
-    graph.invoke(USER, config)
-    return graph
+    return paused(InMemorySaver(), config, GUARDED, user=USER, call=("send_email", ARGS))
 
 
 @SETTINGS

@@ -67,14 +67,7 @@ from .graph._checkpointers import aopen_checkpointer, open_checkpointer
 from .inbox._inbox import Inbox, Page
 from .inbox._progress import ProgressCallback
 from .inbox._remote import RemoteInbox
-from .tools._approval import (
-    ApprovalActionRequest,
-    ApprovalDescription,
-    ApprovalReviewConfig,
-    ApprovalWhen,
-    ToolApprovalRequest,
-    approval_tool,
-)
+from .tools._approval import approval_tool
 from .tools._human import (
     HumanAssistanceRequest,
     HumanReply,
@@ -84,6 +77,13 @@ from .tools._human import (
     human_assistance_tool,
 )
 from .tools._policy import Escalate, RequestedBy
+from .tools._requests import (
+    ApprovalActionRequest,
+    ApprovalDescription,
+    ApprovalReviewConfig,
+    ApprovalWhen,
+    ToolApprovalRequest,
+)
 
 __version__: str = VERSION
 """The installed version of langgraph-hitl (from the package metadata)."""

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.tools import tool
@@ -29,10 +32,12 @@ from langgraph_hitl import (
 )
 from langgraph_hitl.core._graphref import load_graph
 
-from .mail import OUTBOX_ENV, RuleModel
+from .mail import OUTBOX_ENV, RuleModel, ask
 
 if TYPE_CHECKING:
     from multiprocessing.queues import Queue
+
+    from langchain_core.runnables import RunnableConfig
 
 REVIEWERS = {"alice", "bob", "carol"}
 
@@ -81,3 +86,27 @@ def vote(db: str, graph: str, thread_id: str, answer: object, results: Queue[Any
             results.put({"error": type(exc).__name__, "message": str(exc)})
             return
         results.put({"ok": True})
+
+
+TESTS = Path(__file__).parents[1]
+
+
+def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """Run `python -m langgraph_hitl *args` in a process of its own, these graphs importable."""
+    return subprocess.run(
+        [sys.executable, "-m", "langgraph_hitl", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200", "PYTHONPATH": str(TESTS)},
+        check=False,
+    )
+
+
+def pause_payment(db: str, graph: str, thread_id: str) -> RunnableConfig:
+    """Run `graph` (`PAYMENTS` or `OVERDUE`) on `db` until Carol's payment of 5 to Ada waits."""
+    config: RunnableConfig = {"configurable": {"thread_id": thread_id, "user_id": "carol"}}
+    with open_checkpointer(db) as saver:
+        load_graph(graph, saver).invoke(ask("pay", to="ada", amount=5), config)
+    return config

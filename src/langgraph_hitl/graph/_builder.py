@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import (
     TYPE_CHECKING,
     Annotated,
@@ -47,7 +47,9 @@ from typing_extensions import ReadOnly, TypedDict
 
 from ..core._compat import TOOL_CALL_WITH_CONTEXT, RunnableCallable
 from ..core._errors import ParallelToolCallsError
-from ..tools._policy import alast_requests, last_requests
+from ..core._plan import Plan, adrive, drive
+from ..tools._effects import Effect, Invoke, arun_effect, run_effect
+from ..tools._policy import last_requests_plan
 from ._new_input import (
     HITLStateGraph,
     NewInputPolicy,
@@ -116,7 +118,9 @@ def _messages(state: object) -> list[BaseMessage]:
     return messages
 
 
-def _bind(model: BaseChatModel, tools: Sequence[BaseTool]) -> Runnable[LanguageModelInput, Any]:
+def _bind(
+    model: BaseChatModel, tools: Sequence[BaseTool]
+) -> Runnable[LanguageModelInput, AIMessage]:
     """Bind tools, switching parallel tool calls off where the model's API has that option."""
     if "parallel_tool_calls" in inspect.signature(model.bind_tools).parameters:
         return model.bind_tools(tools, parallel_tool_calls=False)
@@ -129,7 +133,7 @@ def _names(message: AIMessage) -> str:
 
 def _keep_first(message: AIMessage) -> AIMessage:
     first = message.tool_calls[0]
-    update: dict[str, Any] = {"tool_calls": [first], "invalid_tool_calls": []}
+    update: dict[str, object] = {"tool_calls": [first], "invalid_tool_calls": []}
     if isinstance(message.content, list):
         # Provider content blocks (e.g. Anthropic's tool_use) must agree with tool_calls.
         update["content"] = [
@@ -219,6 +223,17 @@ def _answering_command(command: Command[Any], call: ToolCall) -> Command[Any]:
     )
 
 
+NodeUpdate = dict[str, Any] | Command[Any] | list[Command[Any]]
+"""What a node returns: a state update, or the `Command`s of a tool."""
+
+
+def _error_message(call: ToolCall, content: str) -> ToolMessage:
+    """The tool message answering `call` with an error the model can act on."""
+    return ToolMessage(
+        content=content, name=call["name"], tool_call_id=call["id"] or "", status="error"
+    )
+
+
 class _ToolsNode:
     """Runs the next unanswered tool call, one per step."""
 
@@ -237,27 +252,14 @@ class _ToolsNode:
         call, _ = found
         tool = self.by_name.get(call["name"])
         if tool is None:
-            return ToolMessage(
-                content=f"Error: {call['name']!r} is not a valid tool; "
-                f"try one of {sorted(self.by_name)}.",
-                name=call["name"],
-                tool_call_id=call["id"] or "",
-                status="error",
+            return _error_message(
+                call,
+                f"Error: {call['name']!r} is not a valid tool; try one of {sorted(self.by_name)}.",
             )
         return {**call, "type": "tool_call"}, tool
 
     @staticmethod
-    def _error(call: ToolCall, exc: ValidationError) -> ToolMessage:
-        return ToolMessage(
-            content=f"Error invoking tool {call['name']!r} with arguments {call['args']!r}: "
-            f"{exc}\nPlease fix the arguments and try again.",
-            name=call["name"],
-            tool_call_id=call["id"] or "",
-            status="error",
-        )
-
-    @staticmethod
-    def _output(result: Any, call: ToolCall) -> Any:
+    def _output(result: object, call: ToolCall) -> NodeUpdate:
         if isinstance(result, Command):
             return _answering_command(result, call)
         if isinstance(result, ToolMessage):
@@ -274,48 +276,45 @@ class _ToolsNode:
             "expected a ToolMessage or a Command."
         )
 
-    def _context(self, call: ToolCall, state: object) -> dict[str, Any]:
-        return {"__type": TOOL_CALL_WITH_CONTEXT, "tool_call": call, "state": state}
-
-    def run(self, state: object, config: RunnableConfig) -> Any:
+    def step(self, state: object, config: RunnableConfig) -> Plan[Effect, object, NodeUpdate]:
+        """One step, as a plan: what `run` and `arun` drive."""
         prepared = self._prepare(state)
         if isinstance(prepared, ToolMessage):
             return {"messages": [prepared]}
         call, tool = prepared
         try:
             if self.tool_node is not None and tool.name in self.heavy:
-                result = self.tool_node.invoke(self._context(call, state), config)
-                return self._output(result, call)
-            return self._output(tool.invoke(call, config), call)
+                context = {"__type": TOOL_CALL_WITH_CONTEXT, "tool_call": call, "state": state}
+                result = yield Invoke(self.tool_node, context, config)
+            else:
+                result = yield Invoke(tool, call, config)
+            return self._output(result, call)
         except GraphBubbleUp:
             raise
         except ValidationError as exc:
             if is_invalid_resume(exc):
                 raise
-            return {"messages": [self._error(call, exc)]}
+            return {
+                "messages": [
+                    _error_message(
+                        call,
+                        f"Error invoking tool {call['name']!r} with arguments {call['args']!r}: "
+                        f"{exc}\nPlease fix the arguments and try again.",
+                    )
+                ]
+            }
 
-    async def arun(self, state: object, config: RunnableConfig) -> Any:
-        prepared = self._prepare(state)
-        if isinstance(prepared, ToolMessage):
-            return {"messages": [prepared]}
-        call, tool = prepared
-        try:
-            if self.tool_node is not None and tool.name in self.heavy:
-                result = await self.tool_node.ainvoke(self._context(call, state), config)
-                return self._output(result, call)
-            return self._output(await tool.ainvoke(call, config), call)
-        except GraphBubbleUp:
-            raise
-        except ValidationError as exc:
-            if is_invalid_resume(exc):
-                raise
-            return {"messages": [self._error(call, exc)]}
+    def run(self, state: object, config: RunnableConfig) -> NodeUpdate:
+        return drive(self.step(state, config), run_effect)
+
+    async def arun(self, state: object, config: RunnableConfig) -> NodeUpdate:
+        return await adrive(self.step(state, config), arun_effect)
 
 
 class _Chatbot:
     def __init__(
         self,
-        bound: Runnable[LanguageModelInput, Any],
+        bound: Runnable[LanguageModelInput, AIMessage],
         *,
         system_prompt: str | None,
         policy: ParallelToolCallsPolicy,
@@ -328,12 +327,6 @@ class _Chatbot:
         self.on_new_input = on_new_input
         self.by_name = {tool.name: tool for tool in tools}
 
-    def _history(
-        self, messages: list[BaseMessage], requests: Mapping[str, Mapping[str, Any]]
-    ) -> tuple[list[BaseMessage], bool]:
-        """The conversation to send, and whether waiting calls had to be closed in it."""
-        return close_waiting(messages, self.on_new_input, self.by_name, requests)
-
     def _closing(self, messages: list[BaseMessage]) -> list[str]:
         """The waiting calls new input closes now (none, on the usual turn)."""
         return waiting_calls(messages) if self.on_new_input == "supersede" else []
@@ -341,7 +334,7 @@ class _Chatbot:
     def _input(self, history: list[BaseMessage]) -> list[BaseMessage]:
         return [self.system, *history] if self.system is not None else history
 
-    def _checked(self, response: Any) -> dict[str, Any]:
+    def _checked(self, response: object) -> dict[str, Any]:
         if not isinstance(response, AIMessage):
             raise TypeError(f"The model returned {type(response).__name__}, expected AIMessage.")
         if any(not call.get("id") for call in response.tool_calls):
@@ -368,29 +361,30 @@ class _Chatbot:
                 response = _keep_first(response)
         return {"messages": [response]}
 
-    def run(self, state: object, config: RunnableConfig) -> dict[str, Any]:
+    def turn(self, state: object, config: RunnableConfig) -> Plan[Effect, object, dict[str, Any]]:
+        """One model turn, as a plan: what `run` and `arun` drive."""
         messages = _messages(state)
         waiting = self._closing(messages)
-        requests = last_requests(config.get("configurable") or {}, waiting) if waiting else {}
-        history, rewritten = self._history(messages, requests)
-        result = self._checked(self.bound.invoke(self._input(history), config))
+        # What each waiting approval published last, so its audit record keeps its votes.
+        requests = yield from last_requests_plan(config.get("configurable") or {}, waiting)
+        # The conversation to send, and whether waiting calls had to be closed in it.
+        history, rewritten = close_waiting(messages, self.on_new_input, self.by_name, requests)
+        response = yield Invoke(self.bound, self._input(history), config)
+        result = self._checked(response)
         return with_history(result, history) if rewritten else result
 
+    def run(self, state: object, config: RunnableConfig) -> dict[str, Any]:
+        return drive(self.turn(state, config), run_effect)
+
     async def arun(self, state: object, config: RunnableConfig) -> dict[str, Any]:
-        messages = _messages(state)
-        waiting = self._closing(messages)
-        configurable = config.get("configurable") or {}
-        requests = await alast_requests(configurable, waiting) if waiting else {}
-        history, rewritten = self._history(messages, requests)
-        result = self._checked(await self.bound.ainvoke(self._input(history), config))
-        return with_history(result, history) if rewritten else result
+        return await adrive(self.turn(state, config), arun_effect)
 
 
 def _after_tools(state: object) -> Literal["tools", "chatbot"]:
     return "tools" if _next_call(_messages(state)) is not None else "chatbot"
 
 
-def _check_state_schema(builder: StateGraph[Any, Any, Any, Any], schema: type[Any]) -> None:
+def _check_state_schema(builder: StateGraph[Any, None, Any, Any], schema: object) -> None:
     channel = builder.channels.get("messages")
     if not isinstance(channel, BinaryOperatorAggregate):
         # Without a reducer, each node's {"messages": [one message]} would replace the

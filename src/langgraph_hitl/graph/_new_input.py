@@ -17,7 +17,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
 from ..core._errors import RequestsWaitingError
-from ..tools._approval import superseded_message
+from ..tools._approval_tool import superseded_message
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator, Mapping, Sequence

@@ -15,6 +15,9 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from langgraph.checkpoint.base import CheckpointTuple
+from langgraph.config import get_config
+
 from ..answers._deadline import positive_timeout
 from ..core._compat import (
     CHECKPOINT_MAP_KEY,
@@ -24,13 +27,15 @@ from ..core._compat import (
     NS_SEP,
     TASK_ID_KEY,
 )
+from ..core._plan import Plan, adrive, drive
 from ..core._shapes import authenticated_user
+from ._effects import ListCheckpoints, ReadCheckpoint, arun_effect, run_effect
 
 if TYPE_CHECKING:
     from datetime import timedelta
 
     from langchain_core.runnables import RunnableConfig
-    from langgraph.checkpoint.base import CheckpointTuple
+    from langgraph.checkpoint.base import BaseCheckpointSaver
 
     from ..answers._decisions import Approve, Edit, Reject, Respond
 
@@ -38,9 +43,14 @@ __all__ = [
     "Escalate",
     "Level",
     "RequestedBy",
+    "alast_requests",
     "astored_request",
     "default_requester",
+    "last_requests",
+    "last_requests_plan",
     "stored_request",
+    "stored_request_plan",
+    "task_configurable",
 ]
 
 
@@ -109,27 +119,46 @@ def default_requester(config: RunnableConfig) -> str | None:
     return str(named) if named is not None and str(named) else None
 
 
-def _location(configurable: Mapping[str, Any]) -> tuple[Any, RunnableConfig, str] | None:
-    """The saver, the checkpoint config holding the running task's writes, and its id."""
-    saver = configurable.get(CHECKPOINTER_KEY)
-    task_id = configurable.get(TASK_ID_KEY)
+def task_configurable(config: RunnableConfig | None) -> Mapping[str, Any]:
+    """The configurable of a tool's run: the graph's task, when it runs in one."""
+    if config is not None and config.get("configurable"):
+        return config["configurable"]
+    try:
+        return get_config().get("configurable") or {}
+    except RuntimeError:
+        return {}
+
+
+def _graph_of(
+    configurable: Mapping[str, Any],
+) -> tuple[BaseCheckpointSaver[Any], RunnableConfig] | None:
+    """The saver and the running node's graph (thread and namespace, newest checkpoint)."""
+    saver: BaseCheckpointSaver[Any] | None = configurable.get(CHECKPOINTER_KEY)
     namespace = configurable.get(CHECKPOINT_NS_KEY)
-    checkpoints = configurable.get(CHECKPOINT_MAP_KEY)
-    if saver is None or not isinstance(task_id, str) or not isinstance(namespace, str):
+    if saver is None or not isinstance(namespace, str):
         return None
     # The task's writes are saved in its parent graph's checkpoint.
     parent = namespace.rpartition(NS_SEP)[0] if NS_SEP in namespace else ""
+    where: RunnableConfig = {
+        "configurable": {"thread_id": configurable.get("thread_id"), "checkpoint_ns": parent}
+    }
+    return saver, where
+
+
+def _location(configurable: Mapping[str, Any]) -> tuple[ReadCheckpoint, str] | None:
+    """How to read the checkpoint holding the running task's writes, and the task's id."""
+    task_id = configurable.get(TASK_ID_KEY)
+    graph = _graph_of(configurable)
+    if graph is None or not isinstance(task_id, str):
+        return None
+    saver, where = graph
+    checkpoints = configurable.get(CHECKPOINT_MAP_KEY)
+    parent = where["configurable"]["checkpoint_ns"]
     checkpoint_id = checkpoints.get(parent) if isinstance(checkpoints, Mapping) else None
     if not isinstance(checkpoint_id, str):
         return None
-    where: RunnableConfig = {
-        "configurable": {
-            "thread_id": configurable.get("thread_id"),
-            "checkpoint_ns": parent,
-            "checkpoint_id": checkpoint_id,
-        }
-    }
-    return saver, where, task_id
+    at: RunnableConfig = {"configurable": {**where["configurable"], "checkpoint_id": checkpoint_id}}
+    return ReadCheckpoint(saver, at), task_id
 
 
 def _request_in(
@@ -151,30 +180,35 @@ def _request_in(
     return None
 
 
-def stored_request(configurable: Mapping[str, Any], tool_call_id: str) -> dict[str, Any] | None:
-    """The request this task published last for `tool_call_id`, as the saver keeps it."""
+def stored_request_plan(
+    configurable: Mapping[str, Any], tool_call_id: str
+) -> Plan[ReadCheckpoint, object, dict[str, Any] | None]:
+    """The request this task published last for `tool_call_id`, as the saver keeps it.
+
+    A plan (see `_effects`): `stored_request` and `astored_request` drive it.
+    """
     located = _location(configurable)
     if located is None:
         return None
-    saver, where, task_id = located
-    return _request_in(saver.get_tuple(where), task_id, tool_call_id)
+    read, task_id = located
+    found = yield read
+    return _request_in(found if isinstance(found, CheckpointTuple) else None, task_id, tool_call_id)
+
+
+def stored_request(configurable: Mapping[str, Any], tool_call_id: str) -> dict[str, Any] | None:
+    """The request this task published last for `tool_call_id`, as the saver keeps it."""
+    return drive(stored_request_plan(configurable, tool_call_id), run_effect)
+
+
+async def astored_request(
+    configurable: Mapping[str, Any], tool_call_id: str
+) -> dict[str, Any] | None:
+    """Async twin of `stored_request`, for the async savers."""
+    return await adrive(stored_request_plan(configurable, tool_call_id), arun_effect)
 
 
 _LOOK_BACK = 8
 """Checkpoints read back, newest first, for the requests of calls that new input closes."""
-
-
-def _graph_of(configurable: Mapping[str, Any]) -> tuple[Any, RunnableConfig] | None:
-    """The saver and the running node's graph (thread and namespace, newest checkpoint)."""
-    saver = configurable.get(CHECKPOINTER_KEY)
-    namespace = configurable.get(CHECKPOINT_NS_KEY)
-    if saver is None or not isinstance(namespace, str):
-        return None
-    parent = namespace.rpartition(NS_SEP)[0] if NS_SEP in namespace else ""
-    where: RunnableConfig = {
-        "configurable": {"thread_id": configurable.get("thread_id"), "checkpoint_ns": parent}
-    }
-    return saver, where
 
 
 def _requests_in(
@@ -194,39 +228,32 @@ def _requests_in(
     return found
 
 
-def last_requests(
+def last_requests_plan(
     configurable: Mapping[str, Any], tool_call_ids: Collection[str]
-) -> dict[str, dict[str, Any]]:
+) -> Plan[ListCheckpoints, object, dict[str, dict[str, Any]]]:
     """The approval request each call published last in the thread's recent checkpoints.
 
     For calls that new user input closes: their votes are in the request the paused
-    checkpoint holds, which the closing node's own task cannot see.
+    checkpoint holds, which the closing node's own task cannot see. A plan (see
+    `_effects`): `last_requests` and `alast_requests` drive it.
     """
     located = _graph_of(configurable) if tool_call_ids else None
     if located is None:
         return {}
     saver, where = located
-    return _requests_in(list(saver.list(where, limit=_LOOK_BACK)), tool_call_ids)
+    tuples = yield ListCheckpoints(saver, where, _LOOK_BACK)
+    return _requests_in(tuples if isinstance(tuples, list) else [], tool_call_ids)
+
+
+def last_requests(
+    configurable: Mapping[str, Any], tool_call_ids: Collection[str]
+) -> dict[str, dict[str, Any]]:
+    """The approval request each call published last (see `last_requests_plan`)."""
+    return drive(last_requests_plan(configurable, tool_call_ids), run_effect)
 
 
 async def alast_requests(
     configurable: Mapping[str, Any], tool_call_ids: Collection[str]
 ) -> dict[str, dict[str, Any]]:
     """Async twin of `last_requests`, for the async savers."""
-    located = _graph_of(configurable) if tool_call_ids else None
-    if located is None:
-        return {}
-    saver, where = located
-    tuples = [t async for t in saver.alist(where, limit=_LOOK_BACK)]
-    return _requests_in(tuples, tool_call_ids)
-
-
-async def astored_request(
-    configurable: Mapping[str, Any], tool_call_id: str
-) -> dict[str, Any] | None:
-    """Async twin of `stored_request`, for the async savers."""
-    located = _location(configurable)
-    if located is None:
-        return None
-    saver, where, task_id = located
-    return _request_in(await saver.aget_tuple(where), task_id, tool_call_id)
+    return await adrive(last_requests_plan(configurable, tool_call_ids), arun_effect)
