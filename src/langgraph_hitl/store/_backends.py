@@ -24,7 +24,7 @@ import gc
 import threading
 import uuid
 import weakref
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -46,15 +46,19 @@ from ._claims import (
     process_claims,
     sqlite_file,
 )
+from ._postgres import Statement, StatementPlan, aexecute, execute
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
+    from contextlib import AbstractAsyncContextManager, AbstractContextManager
 
     from langgraph.checkpoint.base import BaseCheckpointSaver
     from langgraph.checkpoint.postgres import PostgresSaver
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
     from langgraph.checkpoint.sqlite import SqliteSaver
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+    from psycopg import AsyncCursor, Cursor
+    from psycopg.rows import DictRow
 
 __all__ = [
     "AsyncBackend",
@@ -192,64 +196,30 @@ def paused_gc() -> Iterator[None]:
 
 # -- the PostgreSQL set-up, written once -----------------------------------------------
 
-Statement = tuple[str, tuple[object, ...]]
-Outcome = Any
-"""What a driver sends back for a statement: its first row (or None), or the exception."""
+_PG_UNLOCK: Statement = ("SELECT pg_advisory_unlock(%s, %s)", (PG_LOCK_NS, _PG_INDEX_KEY))
 
 
-def _pg_index_steps() -> Generator[Statement, Outcome, None]:
+def _pg_index_steps() -> StatementPlan[None]:
     """The statements that build the interrupt-write index once, across processes.
 
-    Sans-I/O: yields each statement and receives its outcome; the sync and the async
-    backend each drive it with their own cursor (`_drive`, `_adrive`). The advisory lock
-    is released even when building the index fails.
+    A statement plan (`_postgres`): the sync and the async backend run it on their own
+    cursor. The advisory lock is released even when building the index fails; that
+    failure is the error raised.
     """
     found = yield (_PG_HAS_INDEX, (_PG_INDEX_NAME,))
-    if isinstance(found, Exception):
-        raise found
     if found is not None:
         return
     # Whoever holds the lock builds the index; the others list without it meanwhile.
     row = yield ("SELECT pg_try_advisory_lock(%s, %s) AS ok", (PG_LOCK_NS, _PG_INDEX_KEY))
-    if isinstance(row, Exception):
-        raise row
     if not (row and row["ok"]):
         return
-    built = yield (_PG_INDEX, ())
-    released = yield ("SELECT pg_advisory_unlock(%s, %s)", (PG_LOCK_NS, _PG_INDEX_KEY))
-    for outcome in (built, released):
-        if isinstance(outcome, Exception):
-            raise outcome
-
-
-def _drive(cursor: Any, steps: Generator[Statement, Outcome, None]) -> None:
-    """Run `steps` on a sync psycopg cursor."""
     try:
-        statement = next(steps)
-        while True:
-            try:
-                cursor.execute(*statement)
-                outcome: Outcome = cursor.fetchone() if cursor.description else None
-            except Exception as exc:  # handed to the plan, which re-raises it
-                outcome = exc
-            statement = steps.send(outcome)
-    except StopIteration:
-        return
-
-
-async def _adrive(cursor: Any, steps: Generator[Statement, Outcome, None]) -> None:
-    """Run `steps` on an async psycopg cursor."""
-    try:
-        statement = next(steps)
-        while True:
-            try:
-                await cursor.execute(*statement)
-                outcome: Outcome = await cursor.fetchone() if cursor.description else None
-            except Exception as exc:  # handed to the plan, which re-raises it
-                outcome = exc
-            statement = steps.send(outcome)
-    except StopIteration:
-        return
+        yield (_PG_INDEX, ())
+    except Exception:
+        with suppress(Exception):  # the build's failure is the one to report
+            yield _PG_UNLOCK
+        raise
+    yield _PG_UNLOCK
 
 
 # -- sync backends -----------------------------------------------------------------------
@@ -306,14 +276,15 @@ class PostgresBackend(Backend):
         self.postgres = saver
         self.claims = PostgresClaims(self._cursor)
 
-    def _cursor(self) -> Any:
-        return postgres_cursor(self.postgres)()
+    def _cursor(self) -> AbstractContextManager[Cursor[DictRow]]:
+        cursor: AbstractContextManager[Cursor[DictRow]] = postgres_cursor(self.postgres)()
+        return cursor
 
     def setup(self) -> None:
         self.postgres.setup()
         self.setup_claims()
         with self._cursor() as cur:
-            _drive(cur, _pg_index_steps())
+            execute(cur, _pg_index_steps())
 
 
 _BACKENDS: weakref.WeakKeyDictionary[Any, Backend] = weakref.WeakKeyDictionary()
@@ -423,14 +394,15 @@ class AsyncPostgresBackend(AsyncBackend):
         self.postgres = saver
         self.claims = AsyncPostgresClaims(self._cursor)
 
-    def _cursor(self) -> Any:
-        return postgres_cursor(self.postgres)()
+    def _cursor(self) -> AbstractAsyncContextManager[AsyncCursor[DictRow]]:
+        cursor: AbstractAsyncContextManager[AsyncCursor[DictRow]] = postgres_cursor(self.postgres)()
+        return cursor
 
     async def setup(self) -> None:
         await self.postgres.setup()
         await self.setup_claims()
         async with self._cursor() as cur:
-            await _adrive(cur, _pg_index_steps())
+            await aexecute(cur, _pg_index_steps())
 
 
 def async_backend_for(saver: BaseCheckpointSaver[Any]) -> AsyncBackend:

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..core._compat import postgres_cursor, sqlite_connection
+from ..core._plan import adrive, drive
 from ._listing import POSTGRES, SQLITE, Dialect, Many, Op, Plan, Tx
 
 if TYPE_CHECKING:
@@ -29,26 +30,6 @@ _PG_TX = {
     "read": "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
     "commit": "COMMIT",
 }
-
-
-def _run(plan: Plan[T], do: Any) -> T:
-    try:
-        op = next(plan)
-        while True:
-            op = plan.send(do(op))
-    except StopIteration as stop:
-        result: T = stop.value
-        return result
-
-
-async def _arun(plan: Plan[T], do: Any) -> T:
-    try:
-        op = next(plan)
-        while True:
-            op = plan.send(await do(op))
-    except StopIteration as stop:
-        result: T = stop.value
-        return result
 
 
 class Listing:
@@ -111,7 +92,7 @@ class Listing:
     def run(self, plan: Plan[T]) -> T:
         """Run a plan on the saver's connection."""
         with self._session() as do:
-            return _run(plan, do)
+            return drive(plan, do)
 
 
 class AsyncListing:
@@ -175,7 +156,7 @@ class AsyncListing:
     async def run(self, plan: Plan[T]) -> T:
         """Run a plan on the saver's connection."""
         async with self._session() as do:
-            return await _arun(plan, do)
+            return await adrive(plan, do)
 
 
 def _dialect_of(saver: BaseCheckpointSaver[Any], *, aio: bool) -> Dialect | None:
