@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Generator, Sequence
 
     from langchain_core.runnables import RunnableConfig
-    from langgraph.types import Command
+    from langgraph.types import Command, GraphOutput
 
     from ..store._lease import Lease
 
@@ -103,4 +103,5 @@ class Unclaim(_OnLease):
 
 
 Effect: TypeAlias = "Read | Load | Write | Invoke | Claim | Beat | Renew | Unclaim"
-Plan: TypeAlias = "Generator[Effect, Any, Any]"
+Plan: TypeAlias = "Generator[Effect, Any, GraphOutput[Any]]"
+"""An answer's plan: it yields effects, gets each one's result, and returns the graph's output."""

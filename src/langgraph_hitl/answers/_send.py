@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
     from langgraph.checkpoint.base import CheckpointTuple
     from langgraph.pregel import Pregel
+    from langgraph.types import GraphOutput
 
     from ..core._pending import Wait
     from ..store._claims import AsyncClaims, Claims
@@ -194,7 +195,7 @@ def send_plan(
     if lease is not None:
         yield from _fence(lease)
     try:
-        output = yield Invoke(command, _strict(config), invoke_kwargs)
+        output: GraphOutput[Any] = yield Invoke(command, _strict(config), invoke_kwargs)
     except LangGraphUnknownInterruptError as exc:
         raise _conflict(exc) from exc
     except Exception as exc:
@@ -370,13 +371,13 @@ class _Async:
         return None
 
 
-def run(graph: Pregel[Any, Any, Any, Any], plan: Plan) -> Any:
+def run(graph: Pregel[Any, Any, Any, Any], plan: Plan) -> GraphOutput[Any]:
     """Carry out `plan` with sync calls; its result, or the error it raised."""
     # BaseException: on Ctrl-C too, the plan's `finally` releases its claim.
     return drive(plan, _Sync(graph).do, catch=BaseException)
 
 
-async def arun(graph: Pregel[Any, Any, Any, Any], plan: Plan) -> Any:
+async def arun(graph: Pregel[Any, Any, Any, Any], plan: Plan) -> GraphOutput[Any]:
     """Carry out `plan` with awaits; its result, or the error it raised."""
     # BaseException: on a cancellation too, the plan's `finally` releases its claim.
     return await adrive(plan, _Async(graph).do, catch=BaseException)
