@@ -42,22 +42,19 @@ from ..answers._deadline import (
     unfit_on_timeout,
 )
 from ..answers._decisions import (
-    ABSENT,
     DECISION_TYPES,
     Approve,
     DecisionRoot,
     DecisionType,
     Edit,
     Escalation,
-    Pinned,
     Reject,
     Respond,
     Voters,
     decision_model,
     publishing,
-    strict_args,
-    strict_json_schema,
 )
+from ..answers._edits import ABSENT, Pinned, strict_args, strict_json_schema
 from ..answers._validation import dump_answer, register_schema
 from ..core._errors import ApprovalPolicyError
 from ._policy import (
