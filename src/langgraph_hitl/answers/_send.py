@@ -297,7 +297,7 @@ class _Sync:
             self._claims = backend.claims
         return self._claims
 
-    def do(self, effect: Effect) -> Any:
+    def do(self, effect: Effect) -> object:
         if isinstance(effect, Read):
             return read_wait(self.graph, effect.config)
         if isinstance(effect, Load):
@@ -305,7 +305,8 @@ class _Sync:
         if isinstance(effect, Invoke):
             return self.graph.invoke(effect.command, effect.config, version="v2", **effect.kwargs)
         if isinstance(effect, Write):
-            return self.saver.put_writes(effect.config, effect.writes, effect.task_id)
+            self.saver.put_writes(effect.config, effect.writes, effect.task_id)
+            return None
         if isinstance(effect, Claim):
             return self.claims.claim(effect.thread_id, effect.owner, effect.seconds)
         if isinstance(effect, Renew):
@@ -339,7 +340,7 @@ class _Async:
             self._claims = backend.claims
         return self._claims
 
-    async def do(self, effect: Effect) -> Any:
+    async def do(self, effect: Effect) -> object:
         if isinstance(effect, Read):
             return await aread_wait(self.graph, effect.config)
         if isinstance(effect, Load):
@@ -349,7 +350,8 @@ class _Async:
                 effect.command, effect.config, version="v2", **effect.kwargs
             )
         if isinstance(effect, Write):
-            return await self.saver.aput_writes(effect.config, effect.writes, effect.task_id)
+            await self.saver.aput_writes(effect.config, effect.writes, effect.task_id)
+            return None
         claims = await self.claims()
         if isinstance(effect, Claim):
             return await claims.claim(effect.thread_id, effect.owner, effect.seconds)

@@ -26,7 +26,7 @@ import uuid
 import weakref
 from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import ormsgpack
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
@@ -49,9 +49,11 @@ from ._claims import (
 from ._postgres import Statement, StatementPlan, aexecute, execute
 
 if TYPE_CHECKING:
+    import sqlite3
     from collections.abc import Callable, Iterator, Sequence
     from contextlib import AbstractAsyncContextManager, AbstractContextManager
 
+    import aiosqlite
     from langgraph.checkpoint.base import BaseCheckpointSaver
     from langgraph.checkpoint.postgres import PostgresSaver
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
@@ -254,6 +256,8 @@ class SqliteBackend(Backend):
     def __init__(self, saver: SqliteSaver) -> None:
         super().__init__(saver)
         self.sqlite = saver
+        self.conn: sqlite3.Connection
+        self.lock: threading.Lock
         self.conn, self.lock = sqlite_connection(saver)
         with self.lock:
             path = sqlite_file(self.conn.execute("PRAGMA database_list").fetchall())
@@ -287,12 +291,17 @@ class PostgresBackend(Backend):
             execute(cur, _pg_index_steps())
 
 
-_BACKENDS: weakref.WeakKeyDictionary[Any, Backend] = weakref.WeakKeyDictionary()
-_ABACKENDS: weakref.WeakKeyDictionary[Any, AsyncBackend] = weakref.WeakKeyDictionary()
+B = TypeVar("B", bound="Backend | AsyncBackend")
+_BACKENDS: weakref.WeakKeyDictionary[object, Backend] = weakref.WeakKeyDictionary()
+_ABACKENDS: weakref.WeakKeyDictionary[object, AsyncBackend] = weakref.WeakKeyDictionary()
 _MADE = threading.RLock()  # an async backend makes its sync one first
 
 
-def _cached(cache: weakref.WeakKeyDictionary[Any, Any], saver: Any, make: Callable[[], Any]) -> Any:
+def _cached(
+    cache: weakref.WeakKeyDictionary[object, B],
+    saver: BaseCheckpointSaver[Any],
+    make: Callable[[], B],
+) -> B:
     with _MADE:
         made = cache.get(saver)
         if made is None:
@@ -302,8 +311,7 @@ def _cached(cache: weakref.WeakKeyDictionary[Any, Any], saver: Any, make: Callab
 
 def backend_for(saver: BaseCheckpointSaver[Any]) -> Backend:
     """The backend of `saver` (one per saver instance)."""
-    backend: Backend = _cached(_BACKENDS, saver, lambda: _make_backend(saver))
-    return backend
+    return _cached(_BACKENDS, saver, lambda: _make_backend(saver))
 
 
 def _make_backend(saver: BaseCheckpointSaver[Any]) -> Backend:
@@ -365,7 +373,9 @@ class AsyncSqliteBackend(AsyncBackend):
         super().__init__(saver)
         self.sqlite = saver
 
-    async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    async def _fetch(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+        conn: aiosqlite.Connection
+        lock: asyncio.Lock
         conn, lock = sqlite_connection(self.sqlite)
         async with lock:
             async with conn.execute(sql, params) as cur:
@@ -407,8 +417,7 @@ class AsyncPostgresBackend(AsyncBackend):
 
 def async_backend_for(saver: BaseCheckpointSaver[Any]) -> AsyncBackend:
     """The async backend of `saver` (one per saver instance)."""
-    backend: AsyncBackend = _cached(_ABACKENDS, saver, lambda: _make_async_backend(saver))
-    return backend
+    return _cached(_ABACKENDS, saver, lambda: _make_async_backend(saver))
 
 
 def _make_async_backend(saver: BaseCheckpointSaver[Any]) -> AsyncBackend:
