@@ -2,20 +2,21 @@
 
 `resume`, `aresume`, `Inbox.resume`, `Inbox.aresume` and `Inbox.expire` (so the terminal
 and web reviewers too) answer through `answer_plan`. The plan is written once, as a
-generator over plain data: it yields *effects* (read the thread, claim it, invoke the
-graph, ...) and gets their results back. Two thin drivers carry the effects out, one with
-sync calls (`run`), one with awaits (`arun`); neither decides anything.
+generator over plain data: it yields *effects* (`_effects`: read the thread, claim it,
+invoke the graph, ...) and gets their results back. Two thin drivers carry the effects
+out through the shared plan drivers (`core._plan`), one with sync calls (`run`), one with
+awaits (`arun`); neither decides anything.
 
-The steps. Read what waits and check the answer against it (`_match.prepare`: a bare
-answer is bound to the interrupt pending *now*). Claim the thread (`_claims`); a thread
-another answer holds is a `ResumeConflictError`. Re-check, under the claim, that the
-thread still waits at the same checkpoint for what was answered (for `expect_version`:
+The steps. Read what waits and check the answer against it (`_match.prepare`: a bare answer
+is bound to the interrupt pending *now*). Claim the thread (`_claims`, renewed by `_lease`);
+a thread another answer holds is a `ResumeConflictError`. Re-check, under the claim, that
+the thread still waits at the same checkpoint for what was answered (for `expect_version`:
 for everything it waited for). Neutralize a stale bare answer LangGraph saved from an
-earlier refused `Command(resume=...)`. Make sure the claim is still held (the fence:
-when a renewal failed or the lease runs short, ask the store). Then invoke the graph,
-asking LangGraph to check the ids again as it loads the thread; when the run fails, take
-back every answer a task took but did not finish with (`_rollback`). The claim is
-released whatever happens.
+earlier refused `Command(resume=...)`. Make sure the claim is still held (the fence: when a
+renewal failed or the lease runs short, ask the store). Then invoke the graph, asking
+LangGraph to check the ids again as it loads the thread; when the run fails, take back every
+answer a task took but did not finish with (`_rollback`). The claim is released whatever
+happens.
 """
 
 from __future__ import annotations
