@@ -31,9 +31,12 @@ from langgraph_hitl import (
     resume,
     resume_command,
 )
-from langgraph_hitl.answers._send import DEFAULT_LEASE, Claim, Read, _Sync, answer_plan
+from langgraph_hitl.answers._effects import Claim, Read
+from langgraph_hitl.answers._send import DEFAULT_LEASE, _Sync, answer_plan
+from langgraph_hitl.core._plan import drive
 from langgraph_hitl.store._backends import backend_for
-from langgraph_hitl.store._claims import Heartbeat, Lease, SqliteClaims
+from langgraph_hitl.store._claims import SqliteClaims
+from langgraph_hitl.store._lease import Heartbeat, Lease
 from langgraph_hitl.testing import FakeClock, use_clock
 
 if TYPE_CHECKING:
@@ -42,7 +45,7 @@ if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
-    from langgraph_hitl.answers._send import Effect, Plan
+    from langgraph_hitl.answers._effects import Effect, Plan
 
 Graph = Any
 
@@ -79,19 +82,16 @@ def _plan(config: RunnableConfig, answer: object, **expect: str | None) -> Plan:
 def _drive(graph: Graph, plan: Plan, after: Callable[[Effect, Any], None]) -> Any:
     """`_answer.run`, calling `after(effect, result)` once each effect is carried out."""
     driver = _Sync(graph)
-    result: Any = None
-    error: BaseException | None = None
-    while True:
-        try:
-            effect = plan.send(result) if error is None else plan.throw(error)
-        except StopIteration as done:
-            return done.value
-        result, error = None, None
+
+    def do(effect: Effect) -> Any:
+        result: Any = None
         try:
             result = driver.do(effect)
-        except BaseException as exc:
-            error = exc
-        after(effect, result)
+            return result
+        finally:
+            after(effect, result)
+
+    return drive(plan, do, catch=BaseException)
 
 
 def _once(kind: type[Any], action: Callable[[], None]) -> Callable[[Effect, Any], None]:

@@ -2,7 +2,7 @@
 
 How an answer is matched to its interrupt and checked is `_match`'s rule (a bare answer,
 or a mapping keyed by interrupt id or tool call id; each answer validated against its
-interrupt's schema). How it is sent is `_answer`'s guarded path, the same for `resume`,
+interrupt's schema). How it is sent is `_send`'s guarded path, the same for `resume`,
 `aresume` and the inbox: the thread is claimed in the checkpointer's database (in-memory
 savers: per saver instance), re-checked under the claim, and only then run. Two processes
 answering one request therefore never both run it: one answer applies, the other gets
@@ -20,7 +20,7 @@ the guards (no claim, no re-check, no take-back of an answer a node failed on).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..core._pending import aread_wait, read_wait
 from ._match import build_command, command_for
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from ..core._compat import StateLike
     from ..core._pending import Wait
+    from ._effects import Plan
 
 __all__ = [
     "aresume",
@@ -45,6 +46,25 @@ __all__ = [
 ]
 
 OutputT = TypeVar("OutputT", bound="StateLike")
+
+
+def _plain(
+    config: RunnableConfig,
+    answer: object,
+    expect_checkpoint: str | None,
+    expect_version: str | None,
+    invoke_kwargs: dict[str, Any],
+) -> Plan:
+    """The plan of plain `resume` / `aresume`: no deadline refusal, the default lease."""
+    return answer_plan(
+        config,
+        answer,
+        expect_checkpoint=expect_checkpoint,
+        expect_version=expect_version,
+        refuse_late=False,
+        lease=DEFAULT_LEASE,
+        invoke_kwargs=invoke_kwargs,
+    )
 
 
 def resume_command(
@@ -134,16 +154,8 @@ def resume(
         InvalidResumeError, CheckpointerRequiredError: as `resume_command`; nothing was
             sent.
     """
-    plan = answer_plan(
-        config,
-        answer,
-        expect_checkpoint=expect_checkpoint,
-        expect_version=expect_version,
-        refuse_late=False,
-        lease=DEFAULT_LEASE,
-        invoke_kwargs=invoke_kwargs,
-    )
-    return cast("GraphOutput[OutputT]", run(graph, plan))
+    plan = _plain(config, answer, expect_checkpoint, expect_version, invoke_kwargs)
+    return run(graph, plan)
 
 
 async def aresume(
@@ -156,16 +168,8 @@ async def aresume(
     **invoke_kwargs: Any,
 ) -> GraphOutput[OutputT]:
     """Async twin of `resume`, with the same guards."""
-    plan = answer_plan(
-        config,
-        answer,
-        expect_checkpoint=expect_checkpoint,
-        expect_version=expect_version,
-        refuse_late=False,
-        lease=DEFAULT_LEASE,
-        invoke_kwargs=invoke_kwargs,
-    )
-    return cast("GraphOutput[OutputT]", await arun(graph, plan))
+    plan = _plain(config, answer, expect_checkpoint, expect_version, invoke_kwargs)
+    return await arun(graph, plan)
 
 
 def send(
@@ -176,7 +180,7 @@ def send(
     **invoke_kwargs: Any,
 ) -> GraphOutput[OutputT]:
     """Send a validated `command` built from `wait`, unclaimed; take back what a failed run used."""
-    return cast("GraphOutput[OutputT]", run(graph, send_plan(config, wait, command, invoke_kwargs)))
+    return run(graph, send_plan(config, wait, command, invoke_kwargs))
 
 
 async def asend(
@@ -187,5 +191,4 @@ async def asend(
     **invoke_kwargs: Any,
 ) -> GraphOutput[OutputT]:
     """Async twin of `send`."""
-    output = await arun(graph, send_plan(config, wait, command, invoke_kwargs))
-    return cast("GraphOutput[OutputT]", output)
+    return await arun(graph, send_plan(config, wait, command, invoke_kwargs))

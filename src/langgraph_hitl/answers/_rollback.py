@@ -17,20 +17,21 @@ taken back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from langgraph.types import Interrupt
 
 from ..core._compat import CONTROL_CHANNELS, INTERRUPT, RESUME, interrupt_id_of
+from ._effects import Load, Write
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
-    from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
+    from langgraph.checkpoint.base import CheckpointTuple
 
     from ..core._pending import TaskRef
 
-__all__ = ["CONTROL", "atake_back", "take_back"]
+__all__ = ["CONTROL", "take_back"]
 
 # Writes that say what happened to a task rather than what it produced; any other write
 # means the task finished.
@@ -95,26 +96,18 @@ def _plan(
 
 
 def take_back(
-    checkpointer: BaseCheckpointSaver[Any], refs: Mapping[str, TaskRef], ids: Iterable[str]
-) -> list[str]:
-    """Take back the saved answers to `ids` whose tasks did not finish; return those ids."""
+    refs: Mapping[str, TaskRef], ids: Iterable[str]
+) -> Generator[Load | Write, Any, list[str]]:
+    """Take back the saved answers to `ids` whose tasks did not finish; return those ids.
+
+    A plan (`_effects`): it loads each checkpoint the tasks wrote to and rewrites the
+    slots to take back; the answer path's drivers carry that out.
+    """
     taken: list[str] = []
     for targets in _group(refs, ids).values():
         config = targets[0][1].config
-        for interrupt_id, ref, keep in _plan(checkpointer.get_tuple(config), targets):
-            checkpointer.put_writes(config, [(RESUME, keep)], ref.task_id)
-            taken.append(interrupt_id)
-    return taken
-
-
-async def atake_back(
-    checkpointer: BaseCheckpointSaver[Any], refs: Mapping[str, TaskRef], ids: Iterable[str]
-) -> list[str]:
-    """Async twin of `take_back`."""
-    taken: list[str] = []
-    for targets in _group(refs, ids).values():
-        config = targets[0][1].config
-        for interrupt_id, ref, keep in _plan(await checkpointer.aget_tuple(config), targets):
-            await checkpointer.aput_writes(config, [(RESUME, keep)], ref.task_id)
+        saved: CheckpointTuple | None = yield Load(config)
+        for interrupt_id, ref, keep in _plan(saved, targets):
+            yield Write(config, [(RESUME, keep)], ref.task_id)
             taken.append(interrupt_id)
     return taken

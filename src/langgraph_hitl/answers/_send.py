@@ -2,20 +2,21 @@
 
 `resume`, `aresume`, `Inbox.resume`, `Inbox.aresume` and `Inbox.expire` (so the terminal
 and web reviewers too) answer through `answer_plan`. The plan is written once, as a
-generator over plain data: it yields *effects* (read the thread, claim it, invoke the
-graph, ...) and gets their results back. Two thin drivers carry the effects out, one with
-sync calls (`run`), one with awaits (`arun`); neither decides anything.
+generator over plain data: it yields *effects* (`_effects`: read the thread, claim it,
+invoke the graph, ...) and gets their results back. Two thin drivers carry the effects
+out through the shared plan drivers (`core._plan`), one with sync calls (`run`), one with
+awaits (`arun`); neither decides anything.
 
-The steps. Read what waits and check the answer against it (`_match.prepare`: a bare
-answer is bound to the interrupt pending *now*). Claim the thread (`_claims`); a thread
-another answer holds is a `ResumeConflictError`. Re-check, under the claim, that the
-thread still waits at the same checkpoint for what was answered (for `expect_version`:
+The steps. Read what waits and check the answer against it (`_match.prepare`: a bare answer
+is bound to the interrupt pending *now*). Claim the thread (`_claims`, renewed by `_lease`);
+a thread another answer holds is a `ResumeConflictError`. Re-check, under the claim, that
+the thread still waits at the same checkpoint for what was answered (for `expect_version`:
 for everything it waited for). Neutralize a stale bare answer LangGraph saved from an
-earlier refused `Command(resume=...)`. Make sure the claim is still held (the fence:
-when a renewal failed or the lease runs short, ask the store). Then invoke the graph,
-asking LangGraph to check the ids again as it loads the thread; when the run fails, take
-back every answer a task took but did not finish with (`_rollback`). The claim is
-released whatever happens.
+earlier refused `Command(resume=...)`. Make sure the claim is still held (the fence: when a
+renewal failed or the lease runs short, ask the store). Then invoke the graph, asking
+LangGraph to check the ids again as it loads the thread; when the run fails, take back every
+answer a task took but did not finish with (`_rollback`). The claim is released whatever
+happens.
 """
 
 from __future__ import annotations
@@ -23,9 +24,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Generator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeAlias
+from collections.abc import Generator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from langgraph.errors import UnknownInterruptError as LangGraphUnknownInterruptError
 from langgraph.errors import is_invalid_resume
@@ -43,18 +43,21 @@ from ..core._errors import (
     ResumeFailedError,
 )
 from ..core._pending import aread_wait, latest, read_wait, saver_of
+from ..core._plan import adrive, drive
 from ..store._backends import async_backend_for, backend_for
-from ..store._claims import Heartbeat, Lease, arenew_forever
+from ..store._lease import Heartbeat, Lease, arenew_forever
 from ._deadline import expired_refusal
+from ._effects import Beat, Claim, Effect, Invoke, Load, Plan, Read, Renew, Unclaim, Write
 from ._match import prepare
-from ._rollback import atake_back, take_back
+from ._rollback import take_back
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
     from langgraph.checkpoint.base import CheckpointTuple
     from langgraph.pregel import Pregel
+    from langgraph.types import GraphOutput
 
-    from ..core._pending import TaskRef, Wait
+    from ..core._pending import Wait
     from ..store._claims import AsyncClaims, Claims
 
 
@@ -64,83 +67,6 @@ logger = logging.getLogger("langgraph_hitl")
 
 DEFAULT_LEASE = 60.0
 """Seconds a claim of plain `resume()` lasts without renewal (`Inbox(lease=...)` chooses)."""
-
-
-# -- effects: what the plan asks its driver to do -------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Read:
-    """Read what waits on the thread (`Wait`)."""
-
-    config: RunnableConfig
-
-
-@dataclass(frozen=True, slots=True)
-class Load:
-    """Load the thread's latest checkpoint tuple, with its pending writes."""
-
-    config: RunnableConfig
-
-
-@dataclass(frozen=True, slots=True)
-class Write:
-    """Save writes for a task of a checkpoint (`put_writes`)."""
-
-    config: RunnableConfig
-    writes: Sequence[tuple[str, Any]]
-    task_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class TakeBack:
-    """Take back the saved answers to `ids` whose tasks did not finish; the ids taken."""
-
-    refs: Mapping[str, TaskRef]
-    ids: Sequence[str]
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """Claim the thread: the lease's expiry, or None when another answer holds it."""
-
-    thread_id: str
-    owner: str
-    seconds: float
-
-
-@dataclass(frozen=True, slots=True)
-class Beat:
-    """Start renewing the claim while the answer runs."""
-
-    lease: Lease
-
-
-@dataclass(frozen=True, slots=True)
-class Renew:
-    """Renew the claim now: the new expiry, or None when it is lost."""
-
-    lease: Lease
-
-
-@dataclass(frozen=True, slots=True)
-class Unclaim:
-    """Stop renewing and release the claim (never fails: a claim left behind lapses)."""
-
-    lease: Lease
-
-
-@dataclass(frozen=True, slots=True)
-class Invoke:
-    """Run the graph with `command`."""
-
-    command: Command[Any]
-    config: RunnableConfig
-    kwargs: dict[str, Any] = field(default_factory=dict)
-
-
-Effect: TypeAlias = "Read | Load | Write | TakeBack | Claim | Beat | Renew | Unclaim | Invoke"
-Plan: TypeAlias = "Generator[Effect, Any, Any]"
 
 
 # -- the plan -------------------------------------------------------------------------------
@@ -266,15 +192,15 @@ def send_plan(
     repair = [i for i in sent if i in wait.tasks and wait.tasks[i].failed]
     if repair:
         # An earlier run failed on a saved answer: replace it, or LangGraph replays it.
-        yield TakeBack(wait.tasks, repair)
+        yield from take_back(wait.tasks, repair)
     if lease is not None:
         yield from _fence(lease)
     try:
-        output = yield Invoke(command, _strict(config), invoke_kwargs)
+        output: GraphOutput[Any] = yield Invoke(command, _strict(config), invoke_kwargs)
     except LangGraphUnknownInterruptError as exc:
         raise _conflict(exc) from exc
     except Exception as exc:
-        taken: list[str] = yield TakeBack(wait.tasks, sent)
+        taken = yield from take_back(wait.tasks, sent)
         after: Wait = yield Read(config)
         error = _failure(exc, wait, sent, taken, after)
         if error is None:
@@ -372,17 +298,16 @@ class _Sync:
             self._claims = backend.claims
         return self._claims
 
-    def do(self, effect: Effect) -> Any:
+    def do(self, effect: Effect) -> object:
         if isinstance(effect, Read):
             return read_wait(self.graph, effect.config)
         if isinstance(effect, Load):
             return self.saver.get_tuple(effect.config)
         if isinstance(effect, Invoke):
             return self.graph.invoke(effect.command, effect.config, version="v2", **effect.kwargs)
-        if isinstance(effect, TakeBack):
-            return take_back(self.saver, effect.refs, effect.ids)
         if isinstance(effect, Write):
-            return self.saver.put_writes(effect.config, effect.writes, effect.task_id)
+            self.saver.put_writes(effect.config, effect.writes, effect.task_id)
+            return None
         if isinstance(effect, Claim):
             return self.claims.claim(effect.thread_id, effect.owner, effect.seconds)
         if isinstance(effect, Renew):
@@ -416,7 +341,7 @@ class _Async:
             self._claims = backend.claims
         return self._claims
 
-    async def do(self, effect: Effect) -> Any:
+    async def do(self, effect: Effect) -> object:
         if isinstance(effect, Read):
             return await aread_wait(self.graph, effect.config)
         if isinstance(effect, Load):
@@ -425,10 +350,9 @@ class _Async:
             return await self.graph.ainvoke(
                 effect.command, effect.config, version="v2", **effect.kwargs
             )
-        if isinstance(effect, TakeBack):
-            return await atake_back(self.saver, effect.refs, effect.ids)
         if isinstance(effect, Write):
-            return await self.saver.aput_writes(effect.config, effect.writes, effect.task_id)
+            await self.saver.aput_writes(effect.config, effect.writes, effect.task_id)
+            return None
         claims = await self.claims()
         if isinstance(effect, Claim):
             return await claims.claim(effect.thread_id, effect.owner, effect.seconds)
@@ -450,35 +374,13 @@ class _Async:
         return None
 
 
-def run(graph: Pregel[Any, Any, Any, Any], plan: Plan) -> Any:
+def run(graph: Pregel[Any, Any, Any, Any], plan: Plan) -> GraphOutput[Any]:
     """Carry out `plan` with sync calls; its result, or the error it raised."""
-    driver = _Sync(graph)
-    result: Any = None
-    error: BaseException | None = None
-    while True:
-        try:
-            effect = plan.send(result) if error is None else plan.throw(error)
-        except StopIteration as done:
-            return done.value
-        result, error = None, None
-        try:
-            result = driver.do(effect)
-        except BaseException as exc:  # the plan's `finally` must still release its claim
-            error = exc
+    # BaseException: on Ctrl-C too, the plan's `finally` releases its claim.
+    return drive(plan, _Sync(graph).do, catch=BaseException)
 
 
-async def arun(graph: Pregel[Any, Any, Any, Any], plan: Plan) -> Any:
+async def arun(graph: Pregel[Any, Any, Any, Any], plan: Plan) -> GraphOutput[Any]:
     """Carry out `plan` with awaits; its result, or the error it raised."""
-    driver = _Async(graph)
-    result: Any = None
-    error: BaseException | None = None
-    while True:
-        try:
-            effect = plan.send(result) if error is None else plan.throw(error)
-        except StopIteration as done:
-            return done.value
-        result, error = None, None
-        try:
-            result = await driver.do(effect)
-        except BaseException as exc:  # also a cancellation: the plan releases its claim
-            error = exc
+    # BaseException: on a cancellation too, the plan's `finally` releases its claim.
+    return await adrive(plan, _Async(graph).do, catch=BaseException)

@@ -65,7 +65,7 @@ if TYPE_CHECKING:
     from langgraph.types import GraphOutput
     from typing_extensions import Unpack
 
-    from ..answers._send import Plan
+    from ..answers._effects import Plan
     from ..notify import Channel, SweepOptions, SweepResult
     from ._remote import RemoteInbox
 

@@ -24,9 +24,9 @@ import gc
 import threading
 import uuid
 import weakref
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import ormsgpack
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
@@ -46,15 +46,21 @@ from ._claims import (
     process_claims,
     sqlite_file,
 )
+from ._postgres import Statement, StatementPlan, aexecute, execute
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Iterator, Sequence
+    import sqlite3
+    from collections.abc import Callable, Iterator, Sequence
+    from contextlib import AbstractAsyncContextManager, AbstractContextManager
 
+    import aiosqlite
     from langgraph.checkpoint.base import BaseCheckpointSaver
     from langgraph.checkpoint.postgres import PostgresSaver
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
     from langgraph.checkpoint.sqlite import SqliteSaver
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+    from psycopg import AsyncCursor, Cursor
+    from psycopg.rows import DictRow
 
 __all__ = [
     "AsyncBackend",
@@ -192,64 +198,30 @@ def paused_gc() -> Iterator[None]:
 
 # -- the PostgreSQL set-up, written once -----------------------------------------------
 
-Statement = tuple[str, tuple[object, ...]]
-Outcome = Any
-"""What a driver sends back for a statement: its first row (or None), or the exception."""
+_PG_UNLOCK: Statement = ("SELECT pg_advisory_unlock(%s, %s)", (PG_LOCK_NS, _PG_INDEX_KEY))
 
 
-def _pg_index_steps() -> Generator[Statement, Outcome, None]:
+def _pg_index_steps() -> StatementPlan[None]:
     """The statements that build the interrupt-write index once, across processes.
 
-    Sans-I/O: yields each statement and receives its outcome; the sync and the async
-    backend each drive it with their own cursor (`_drive`, `_adrive`). The advisory lock
-    is released even when building the index fails.
+    A statement plan (`_postgres`): the sync and the async backend run it on their own
+    cursor. The advisory lock is released even when building the index fails; that
+    failure is the error raised.
     """
     found = yield (_PG_HAS_INDEX, (_PG_INDEX_NAME,))
-    if isinstance(found, Exception):
-        raise found
     if found is not None:
         return
     # Whoever holds the lock builds the index; the others list without it meanwhile.
     row = yield ("SELECT pg_try_advisory_lock(%s, %s) AS ok", (PG_LOCK_NS, _PG_INDEX_KEY))
-    if isinstance(row, Exception):
-        raise row
     if not (row and row["ok"]):
         return
-    built = yield (_PG_INDEX, ())
-    released = yield ("SELECT pg_advisory_unlock(%s, %s)", (PG_LOCK_NS, _PG_INDEX_KEY))
-    for outcome in (built, released):
-        if isinstance(outcome, Exception):
-            raise outcome
-
-
-def _drive(cursor: Any, steps: Generator[Statement, Outcome, None]) -> None:
-    """Run `steps` on a sync psycopg cursor."""
     try:
-        statement = next(steps)
-        while True:
-            try:
-                cursor.execute(*statement)
-                outcome: Outcome = cursor.fetchone() if cursor.description else None
-            except Exception as exc:  # handed to the plan, which re-raises it
-                outcome = exc
-            statement = steps.send(outcome)
-    except StopIteration:
-        return
-
-
-async def _adrive(cursor: Any, steps: Generator[Statement, Outcome, None]) -> None:
-    """Run `steps` on an async psycopg cursor."""
-    try:
-        statement = next(steps)
-        while True:
-            try:
-                await cursor.execute(*statement)
-                outcome: Outcome = await cursor.fetchone() if cursor.description else None
-            except Exception as exc:  # handed to the plan, which re-raises it
-                outcome = exc
-            statement = steps.send(outcome)
-    except StopIteration:
-        return
+        yield (_PG_INDEX, ())
+    except Exception:
+        with suppress(Exception):  # the build's failure is the one to report
+            yield _PG_UNLOCK
+        raise
+    yield _PG_UNLOCK
 
 
 # -- sync backends -----------------------------------------------------------------------
@@ -284,6 +256,8 @@ class SqliteBackend(Backend):
     def __init__(self, saver: SqliteSaver) -> None:
         super().__init__(saver)
         self.sqlite = saver
+        self.conn: sqlite3.Connection
+        self.lock: threading.Lock
         self.conn, self.lock = sqlite_connection(saver)
         with self.lock:
             path = sqlite_file(self.conn.execute("PRAGMA database_list").fetchall())
@@ -306,22 +280,28 @@ class PostgresBackend(Backend):
         self.postgres = saver
         self.claims = PostgresClaims(self._cursor)
 
-    def _cursor(self) -> Any:
-        return postgres_cursor(self.postgres)()
+    def _cursor(self) -> AbstractContextManager[Cursor[DictRow]]:
+        cursor: AbstractContextManager[Cursor[DictRow]] = postgres_cursor(self.postgres)()
+        return cursor
 
     def setup(self) -> None:
         self.postgres.setup()
         self.setup_claims()
         with self._cursor() as cur:
-            _drive(cur, _pg_index_steps())
+            execute(cur, _pg_index_steps())
 
 
-_BACKENDS: weakref.WeakKeyDictionary[Any, Backend] = weakref.WeakKeyDictionary()
-_ABACKENDS: weakref.WeakKeyDictionary[Any, AsyncBackend] = weakref.WeakKeyDictionary()
+B = TypeVar("B", bound="Backend | AsyncBackend")
+_BACKENDS: weakref.WeakKeyDictionary[object, Backend] = weakref.WeakKeyDictionary()
+_ABACKENDS: weakref.WeakKeyDictionary[object, AsyncBackend] = weakref.WeakKeyDictionary()
 _MADE = threading.RLock()  # an async backend makes its sync one first
 
 
-def _cached(cache: weakref.WeakKeyDictionary[Any, Any], saver: Any, make: Callable[[], Any]) -> Any:
+def _cached(
+    cache: weakref.WeakKeyDictionary[object, B],
+    saver: BaseCheckpointSaver[Any],
+    make: Callable[[], B],
+) -> B:
     with _MADE:
         made = cache.get(saver)
         if made is None:
@@ -331,8 +311,7 @@ def _cached(cache: weakref.WeakKeyDictionary[Any, Any], saver: Any, make: Callab
 
 def backend_for(saver: BaseCheckpointSaver[Any]) -> Backend:
     """The backend of `saver` (one per saver instance)."""
-    backend: Backend = _cached(_BACKENDS, saver, lambda: _make_backend(saver))
-    return backend
+    return _cached(_BACKENDS, saver, lambda: _make_backend(saver))
 
 
 def _make_backend(saver: BaseCheckpointSaver[Any]) -> Backend:
@@ -394,7 +373,9 @@ class AsyncSqliteBackend(AsyncBackend):
         super().__init__(saver)
         self.sqlite = saver
 
-    async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    async def _fetch(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+        conn: aiosqlite.Connection
+        lock: asyncio.Lock
         conn, lock = sqlite_connection(self.sqlite)
         async with lock:
             async with conn.execute(sql, params) as cur:
@@ -423,20 +404,20 @@ class AsyncPostgresBackend(AsyncBackend):
         self.postgres = saver
         self.claims = AsyncPostgresClaims(self._cursor)
 
-    def _cursor(self) -> Any:
-        return postgres_cursor(self.postgres)()
+    def _cursor(self) -> AbstractAsyncContextManager[AsyncCursor[DictRow]]:
+        cursor: AbstractAsyncContextManager[AsyncCursor[DictRow]] = postgres_cursor(self.postgres)()
+        return cursor
 
     async def setup(self) -> None:
         await self.postgres.setup()
         await self.setup_claims()
         async with self._cursor() as cur:
-            await _adrive(cur, _pg_index_steps())
+            await aexecute(cur, _pg_index_steps())
 
 
 def async_backend_for(saver: BaseCheckpointSaver[Any]) -> AsyncBackend:
     """The async backend of `saver` (one per saver instance)."""
-    backend: AsyncBackend = _cached(_ABACKENDS, saver, lambda: _make_async_backend(saver))
-    return backend
+    return _cached(_ABACKENDS, saver, lambda: _make_async_backend(saver))
 
 
 def _make_async_backend(saver: BaseCheckpointSaver[Any]) -> AsyncBackend:

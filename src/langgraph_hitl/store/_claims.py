@@ -8,54 +8,49 @@ request: LangGraph runs one step of a thread at a time, and two runs of the same
 answer different requests race on its saved writes. Claiming is one atomic statement
 (an upsert that only takes over an expired row), on SQLite and on PostgreSQL alike.
 Checkpointers without a database (`InMemorySaver`) get claims that hold per saver
-instance, in this process.
+instance, in this process. A claim lasts one lease, kept alive while the answer runs
+(`_lease`).
 
-A claim carries its own expiry, its lease, renewed by a heartbeat while the answer runs:
-a process that died mid-answer blocks the thread for no longer than one lease. Leases are
-read and written with the library's clock (`_clock`), so machines that share a database
-must keep their clocks in sync (NTP) to well within a lease. A renewal that fails is
-logged (`logging.getLogger("langgraph_hitl")`); a lease that lapsed is lost for good, and
-the answer checks it once more right before the graph runs.
+On PostgreSQL each operation is a statement plan (`_postgres`), written once for the sync
+and the async store.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import sqlite3
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from ..core import _clock as clock
+from ._postgres import aexecute, execute
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+    from contextlib import AbstractAsyncContextManager, AbstractContextManager
+
+    from psycopg import AsyncCursor, Cursor
+    from psycopg.rows import DictRow
+
+    from ._postgres import Row, StatementPlan
 
 __all__ = [
     "AsyncClaims",
     "AsyncPostgresClaims",
     "Claims",
-    "Heartbeat",
     "Holder",
     "Inline",
-    "Lease",
     "PostgresClaims",
     "ProcessClaims",
     "SqliteClaims",
     "Threaded",
-    "arenew_forever",
     "process_claims",
     "sqlite_file",
 ]
 
-logger = logging.getLogger("langgraph_hitl")
-
-POLL = 0.25
-"""Real seconds between two looks of a heartbeat at the library clock."""
-IDLE = 1.0
-"""Real seconds the heartbeat naps while this process holds no claim."""
+T = TypeVar("T")
 
 SQLITE_TABLE = (
     "CREATE TABLE IF NOT EXISTS hitl_claims (thread_id TEXT NOT NULL, interrupt_id TEXT NOT NULL, "
@@ -202,7 +197,7 @@ class ProcessClaims:
         return held if held is not None and held.until > clock.timestamp() else None
 
 
-_PROCESS_CLAIMS: weakref.WeakKeyDictionary[Any, ProcessClaims] = weakref.WeakKeyDictionary()
+_PROCESS_CLAIMS: weakref.WeakKeyDictionary[object, ProcessClaims] = weakref.WeakKeyDictionary()
 _PROCESS_LOCK = threading.Lock()
 
 
@@ -237,7 +232,7 @@ class SqliteClaims:
         self._lock = threading.Lock()
         weakref.finalize(self, self._conn.close)
 
-    def _run(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
+    def _run(self, sql: str, params: Sequence[object]) -> sqlite3.Cursor:
         with self._lock:
             return self._conn.execute(sql, params)
 
@@ -263,7 +258,7 @@ class SqliteClaims:
         return None if row is None else Holder(str(row[0]), float(row[1]))
 
 
-def sqlite_file(rows: Sequence[Sequence[Any]]) -> str | None:
+def sqlite_file(rows: Sequence[Sequence[object]]) -> str | None:
     """The main database's file from `PRAGMA database_list`; None for an in-memory one."""
     for row in rows:
         if row[1] == "main" and row[2]:
@@ -271,75 +266,90 @@ def sqlite_file(rows: Sequence[Sequence[Any]]) -> str | None:
     return None
 
 
-def _holder(row: Any) -> Holder | None:
+# -- PostgreSQL: each operation's statement, written once -------------------------------
+
+
+def _pg_setup() -> StatementPlan[None]:
+    # Two processes creating the table at once would race in the catalog.
+    yield _PG_SETUP, (PG_LOCK_NS, PG_SETUP_KEY)
+    yield PG_TABLE, ()
+
+
+def _pg_claim(thread_id: str, owner: str, lease: float) -> StatementPlan[float | None]:
+    now = clock.timestamp()
+    row = yield _PG_CLAIM, (thread_id, owner, now + lease, now)
+    return now + lease if row is not None else None
+
+
+def _pg_renew(thread_id: str, owner: str, lease: float) -> StatementPlan[float | None]:
+    now = clock.timestamp()
+    row = yield _PG_RENEW, (now + lease, thread_id, owner, now)
+    return now + lease if row is not None else None
+
+
+def _pg_release(thread_id: str, owner: str) -> StatementPlan[None]:
+    yield _PG_RELEASE, (thread_id, owner, clock.timestamp())
+
+
+def _pg_holder(thread_id: str) -> StatementPlan[Holder | None]:
+    row: Row | None = yield _PG_HOLDER, (thread_id, clock.timestamp())
     return None if row is None else Holder(str(row["owner"]), float(row["expires_at"]))
 
 
 class PostgresClaims:
     """Claims in the PostgreSQL database of a `PostgresSaver` (through its connection)."""
 
-    def __init__(self, cursor: Callable[[], Any]) -> None:
+    def __init__(self, cursor: Callable[[], AbstractContextManager[Cursor[DictRow]]]) -> None:
         self._cursor = cursor
+
+    def _run(self, plan: StatementPlan[T]) -> T:
+        with self._cursor() as cur:
+            return execute(cur, plan)
 
     def setup(self) -> None:
         with self._cursor() as cur, cur.connection.transaction():
-            # Two processes creating the table at once would race in the catalog.
-            cur.execute(_PG_SETUP, (PG_LOCK_NS, PG_SETUP_KEY))
-            cur.execute(PG_TABLE)
+            execute(cur, _pg_setup())
 
     def claim(self, thread_id: str, owner: str, lease: float) -> float | None:
-        now = clock.timestamp()
-        with self._cursor() as cur:
-            cur.execute(_PG_CLAIM, (thread_id, owner, now + lease, now))
-            return now + lease if cur.fetchone() is not None else None
+        return self._run(_pg_claim(thread_id, owner, lease))
 
     def renew(self, thread_id: str, owner: str, lease: float) -> float | None:
-        now = clock.timestamp()
-        with self._cursor() as cur:
-            cur.execute(_PG_RENEW, (now + lease, thread_id, owner, now))
-            return now + lease if cur.fetchone() is not None else None
+        return self._run(_pg_renew(thread_id, owner, lease))
 
     def release(self, thread_id: str, owner: str) -> None:
-        with self._cursor() as cur:
-            cur.execute(_PG_RELEASE, (thread_id, owner, clock.timestamp()))
+        self._run(_pg_release(thread_id, owner))
 
     def holder(self, thread_id: str) -> Holder | None:
-        with self._cursor() as cur:
-            cur.execute(_PG_HOLDER, (thread_id, clock.timestamp()))
-            return _holder(cur.fetchone())
+        return self._run(_pg_holder(thread_id))
 
 
 class AsyncPostgresClaims:
-    """`PostgresClaims` for an `AsyncPostgresSaver`."""
+    """`PostgresClaims` for an `AsyncPostgresSaver`: the same statements, awaited."""
 
-    def __init__(self, cursor: Callable[[], Any]) -> None:
+    def __init__(
+        self, cursor: Callable[[], AbstractAsyncContextManager[AsyncCursor[DictRow]]]
+    ) -> None:
         self._cursor = cursor
+
+    async def _run(self, plan: StatementPlan[T]) -> T:
+        async with self._cursor() as cur:
+            return await aexecute(cur, plan)
 
     async def setup(self) -> None:
         async with self._cursor() as cur, cur.connection.transaction():
-            await cur.execute(_PG_SETUP, (PG_LOCK_NS, PG_SETUP_KEY))
-            await cur.execute(PG_TABLE)
+            await aexecute(cur, _pg_setup())
 
     async def claim(self, thread_id: str, owner: str, lease: float) -> float | None:
-        now = clock.timestamp()
-        async with self._cursor() as cur:
-            await cur.execute(_PG_CLAIM, (thread_id, owner, now + lease, now))
-            return now + lease if await cur.fetchone() is not None else None
+        return await self._run(_pg_claim(thread_id, owner, lease))
 
     async def renew(self, thread_id: str, owner: str, lease: float) -> float | None:
-        now = clock.timestamp()
-        async with self._cursor() as cur:
-            await cur.execute(_PG_RENEW, (now + lease, thread_id, owner, now))
-            return now + lease if await cur.fetchone() is not None else None
+        return await self._run(_pg_renew(thread_id, owner, lease))
 
     async def release(self, thread_id: str, owner: str) -> None:
-        async with self._cursor() as cur:
-            await cur.execute(_PG_RELEASE, (thread_id, owner, clock.timestamp()))
+        await self._run(_pg_release(thread_id, owner))
 
     async def holder(self, thread_id: str) -> Holder | None:
-        async with self._cursor() as cur:
-            await cur.execute(_PG_HOLDER, (thread_id, clock.timestamp()))
-            return _holder(await cur.fetchone())
+        return await self._run(_pg_holder(thread_id))
 
 
 class Inline:
@@ -384,130 +394,3 @@ class Threaded:
 
     async def holder(self, thread_id: str) -> Holder | None:
         return await asyncio.to_thread(self.sync.holder, thread_id)
-
-
-@dataclass(slots=True)
-class Lease:
-    """What the answering process knows of the claim it holds."""
-
-    thread_id: str
-    owner: str
-    seconds: float
-    until: float
-    """The expiry the store last confirmed (library clock)."""
-    failed: int = 0
-    """Renewals in a row that raised (the store may or may not still hold the claim)."""
-    lost: bool = False
-    """A renewal found the claim gone: someone else may hold the thread now."""
-    stopped: bool = False
-    """The answer is done: the claim is being released, renewals stop."""
-
-    @property
-    def every(self) -> float:
-        """How often the heartbeat renews: every third of the lease."""
-        return self.seconds / 3
-
-    def renewed(self, until: float | None) -> None:
-        """Record a renewal's outcome (None: the claim was gone)."""
-        if self.stopped:
-            return
-        if until is None:
-            self.lost = True
-            logger.warning(
-                "Lost the claim on thread %r (owner %s): its lease ran out before it could be "
-                "renewed, so another process may answer this thread now.",
-                self.thread_id,
-                self.owner,
-            )
-        else:
-            self.until = until
-            self.failed = 0
-
-    def failure(self, exc: BaseException) -> None:
-        """Record a renewal that raised."""
-        if self.stopped:
-            return
-        logger.warning(
-            "Could not renew the claim on thread %r (owner %s; lease held until %.3f): %r. "
-            "Retrying; the answer re-checks its claim before it is sent.",
-            self.thread_id,
-            self.owner,
-            self.until,
-            exc,
-            exc_info=exc,
-        )
-        # Counted once it is logged: whoever sees `failed` also finds the warning.
-        self.failed += 1
-
-    def due(self) -> bool:
-        """Whether a renewal is due (a third of the lease since the last one)."""
-        return not (self.lost or self.stopped) and clock.timestamp() >= self.until - 2 * self.every
-
-
-class Heartbeat:
-    """Renews the claims this process holds, each every third of its lease, in one thread.
-
-    One daemon thread for the whole process, started with the first claim: starting a
-    thread per answer would cost more than the claim itself. It wakes every `POLL` real
-    seconds to read the library clock, so a test's `FakeClock` drives the renewals as the
-    real clock does. Renewals run one after the other; each lease leaves two thirds of
-    itself for the ones ahead.
-    """
-
-    _shared: Heartbeat | None = None
-    _made = threading.Lock()
-
-    def __init__(self) -> None:
-        self._leases: dict[int, tuple[Claims, Lease]] = {}
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="langgraph-hitl-claims", daemon=True)
-        self._thread.start()
-
-    @classmethod
-    def shared(cls) -> Heartbeat:
-        """The process's heartbeat."""
-        with cls._made:
-            if cls._shared is None:
-                cls._shared = cls()
-            return cls._shared
-
-    def add(self, claims: Claims, lease: Lease) -> None:
-        """Start renewing `lease` in `claims`."""
-        with self._lock:
-            self._leases[id(lease)] = (claims, lease)
-        if lease.every < IDLE:
-            # Only a lease shorter than the idle nap needs the thread woken now; waking it
-            # for every answer would cost each answer a thread switch.
-            self._wake.set()
-
-    def remove(self, lease: Lease) -> None:
-        """Stop renewing `lease` (its claim is about to be released)."""
-        lease.stopped = True  # a renewal still running must not report the release as a loss
-        with self._lock:
-            self._leases.pop(id(lease), None)
-
-    def _run(self) -> None:
-        while True:
-            with self._lock:
-                live = list(self._leases.values())
-            nap = min([POLL if live else IDLE, *(lease.every for _, lease in live)])
-            self._wake.wait(nap)
-            self._wake.clear()
-            for claims, lease in live:
-                if lease.due():
-                    try:
-                        lease.renewed(claims.renew(lease.thread_id, lease.owner, lease.seconds))
-                    except Exception as exc:
-                        lease.failure(exc)
-
-
-async def arenew_forever(claims: AsyncClaims, lease: Lease) -> None:
-    """The async heartbeat of one claim: run it as a task, cancel it when the answer is done."""
-    while not (lease.lost or lease.stopped):
-        await asyncio.sleep(min(POLL, lease.every))
-        if lease.due():
-            try:
-                lease.renewed(await claims.renew(lease.thread_id, lease.owner, lease.seconds))
-            except Exception as exc:
-                lease.failure(exc)

@@ -10,16 +10,26 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..core._compat import postgres_cursor, sqlite_connection
+from ..core._plan import adrive, drive
 from ._listing import POSTGRES, SQLITE, Dialect, Many, Op, Plan, Tx
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    import asyncio
+    import sqlite3
+    import threading
+    from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+    from contextlib import AbstractAsyncContextManager, AbstractContextManager
 
+    import aiosqlite
     from langgraph.checkpoint.base import BaseCheckpointSaver
+    from psycopg import AsyncCursor, Cursor
+    from psycopg.rows import DictRow
 
 __all__ = ["AsyncListing", "Listing", "alisting_for", "listing_for"]
 
 T = TypeVar("T")
+Rows = list[tuple[Any, ...]]
+"""What a statement of a listing plan returns: its rows, as tuples."""
 
 # A write transaction takes SQLite's write lock at once: drains queue behind each other
 # rather than fail to upgrade a read. A read is one snapshot (WAL) without a write lock.
@@ -31,26 +41,6 @@ _PG_TX = {
 }
 
 
-def _run(plan: Plan[T], do: Any) -> T:
-    try:
-        op = next(plan)
-        while True:
-            op = plan.send(do(op))
-    except StopIteration as stop:
-        result: T = stop.value
-        return result
-
-
-async def _arun(plan: Plan[T], do: Any) -> T:
-    try:
-        op = next(plan)
-        while True:
-            op = plan.send(await do(op))
-    except StopIteration as stop:
-        result: T = stop.value
-        return result
-
-
 class Listing:
     """The listing of a `SqliteSaver` or `PostgresSaver`, run on its own connection."""
 
@@ -59,13 +49,15 @@ class Listing:
         self.dialect = dialect
 
     @contextmanager
-    def _session(self) -> Iterator[Any]:
+    def _session(self) -> Iterator[Callable[[Op], Rows]]:
         if self.dialect is SQLITE:
+            conn: sqlite3.Connection
+            lock: threading.Lock
             conn, lock = sqlite_connection(self.saver)
             with lock:
                 state = {"tx": False}
 
-                def do(op: Op) -> list[tuple[Any, ...]]:
+                def do(op: Op) -> Rows:
                     if isinstance(op, Tx):
                         if op.op == "commit":
                             conn.commit()
@@ -86,10 +78,11 @@ class Listing:
                     if state["tx"]:
                         conn.rollback()
             return
-        with postgres_cursor(self.saver)() as cur:
+        cursor: AbstractContextManager[Cursor[DictRow]] = postgres_cursor(self.saver)()
+        with cursor as cur:
             in_tx = {"tx": False}
 
-            def pg(op: Op) -> list[tuple[Any, ...]]:
+            def pg(op: Op) -> Rows:
                 if isinstance(op, Tx):
                     cur.execute(_PG_TX[op.op])
                     in_tx["tx"] = op.op != "commit"
@@ -111,7 +104,7 @@ class Listing:
     def run(self, plan: Plan[T]) -> T:
         """Run a plan on the saver's connection."""
         with self._session() as do:
-            return _run(plan, do)
+            return drive(plan, do)
 
 
 class AsyncListing:
@@ -122,13 +115,15 @@ class AsyncListing:
         self.dialect = dialect
 
     @asynccontextmanager
-    async def _session(self) -> AsyncIterator[Any]:
+    async def _session(self) -> AsyncIterator[Callable[[Op], Awaitable[Rows]]]:
         if self.dialect is SQLITE:
+            conn: aiosqlite.Connection
+            lock: asyncio.Lock
             conn, lock = sqlite_connection(self.saver)
             async with lock:
                 state = {"tx": False}
 
-                async def do(op: Op) -> list[tuple[Any, ...]]:
+                async def do(op: Op) -> Rows:
                     if isinstance(op, Tx):
                         if op.op == "commit":
                             await conn.commit()
@@ -150,10 +145,11 @@ class AsyncListing:
                     if state["tx"]:
                         await conn.rollback()
             return
-        async with postgres_cursor(self.saver)() as cur:
+        acursor: AbstractAsyncContextManager[AsyncCursor[DictRow]] = postgres_cursor(self.saver)()
+        async with acursor as cur:
             in_tx = {"tx": False}
 
-            async def pg(op: Op) -> list[tuple[Any, ...]]:
+            async def pg(op: Op) -> Rows:
                 if isinstance(op, Tx):
                     await cur.execute(_PG_TX[op.op])
                     in_tx["tx"] = op.op != "commit"
@@ -175,7 +171,7 @@ class AsyncListing:
     async def run(self, plan: Plan[T]) -> T:
         """Run a plan on the saver's connection."""
         async with self._session() as do:
-            return await _arun(plan, do)
+            return await adrive(plan, do)
 
 
 def _dialect_of(saver: BaseCheckpointSaver[Any], *, aio: bool) -> Dialect | None:

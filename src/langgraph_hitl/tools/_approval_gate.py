@@ -29,7 +29,8 @@ from ..answers._audit import (
     now,
 )
 from ..answers._deadline import task_deadline
-from ..answers._decisions import DecisionType, Escalation, Reject, Respond, strict_args
+from ..answers._decisions import DecisionType, Escalation, Reject, Respond
+from ..answers._edits import strict_args
 from ..core._errors import ApprovalPolicyError
 from ._approval_pause import Pause
 from ._approval_schema import injected_keys, model_of

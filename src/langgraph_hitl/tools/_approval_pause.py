@@ -19,14 +19,13 @@ from pydantic import TypeAdapter, ValidationError
 
 from ..answers._deadline import TIMEOUT_REVIEWER, Deadline, active, unfit_on_timeout
 from ..answers._decisions import (
-    ABSENT,
     DecisionRoot,
     DecisionType,
-    Pinned,
     Voters,
     decision_model,
     publishing,
 )
+from ..answers._edits import ABSENT, Pinned
 from ..answers._validation import register_schema
 from ._approval_options import check_editable_timeout
 from ._approval_schema import argument_names, edit_schema

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, TypeAdapter
 
-from ..answers._decisions import strict_args, strict_json_schema
+from ..answers._edits import strict_args, strict_json_schema
 
 if TYPE_CHECKING:
     from langchain_core.tools import BaseTool
