@@ -5,8 +5,8 @@ through the same guarded path as `resume()`, with the inbox's lease; `Inbox.expi
 every overdue request with the `on_timeout` answer its tool published.
 
 Each operation is written once as a plan (the listing's in `_listing`, the answering's in
-`_answering`); this module holds the class and the two effect handlers that carry the
-plans out on the checkpointer, `_Sync` with plain calls and `_Async` with awaits.
+`_answering`); this module holds the class, which checks the arguments and has its plans
+carried out on the checkpointer by `_handlers` (with plain calls, or with awaits).
 """
 
 from __future__ import annotations
@@ -15,14 +15,9 @@ import asyncio
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
-from langgraph.checkpoint.memory import InMemorySaver
-
 from ..answers._send import arun, run
-from ..core._compat import memory_storage
 from ..core._pending import (
     PendingInterrupt,
-    apending_interrupts,
-    pending_interrupts,
     require_checkpointer,
     saver_of,
 )
@@ -31,10 +26,11 @@ from ..store._backends import AsyncBackend, Backend, async_backend_for, backend_
 from ..store._cursor import Filters, Page
 from ..store._listing import setup_plan
 from ..store._triggers import AsyncListing, Listing, alisting_for, listing_for
-from ._answering import Answer, Effect, answering, expire_plan
+from ._answering import Effect, answering, expire_plan
 from ._base import BaseInbox
 from ._bounds import Bounds, bounds
-from ._listing import PAGE_SIZE, Outcome, Query, Reader, ReadThreads, Ready, Stream, stamped
+from ._handlers import AsyncHandler, SyncHandler
+from ._listing import PAGE_SIZE, Outcome, Reader, Stream
 from ._progress import ProgressCallback
 
 if TYPE_CHECKING:
@@ -48,7 +44,6 @@ if TYPE_CHECKING:
 
     from ..answers._send import Plan as AnswerPlan
     from ..notify import Channel, SweepOptions, SweepResult
-    from ..notify._expired import AsyncExpiryRecorder, ExpiryRecorder
     from ._listing import Steps
     from ._remote import RemoteInbox
 
@@ -115,10 +110,10 @@ class Inbox(BaseInbox[Effect, Outcome], Generic[OutputT]):
     # -- carrying the plans out ----------------------------------------------------------
 
     def _drive(self, plan: Generator[Effect, Outcome, T]) -> T:
-        return drive(plan, _Sync(self))
+        return drive(plan, SyncHandler(self.graph, self._sql))
 
     async def _adrive(self, plan: Generator[Effect, Outcome, T]) -> T:
-        return await adrive(plan, _Async(self))
+        return await adrive(plan, AsyncHandler(self.graph, self._asql))
 
     def _sql(self) -> Listing | None:
         if self._listing is not None and not self._listing_ready:
@@ -380,83 +375,3 @@ class Inbox(BaseInbox[Effect, Outcome], Generic[OutputT]):
         from ..notify._sweep import asweep
 
         return await asweep(self, channels, remind_before=remind_before, **options)
-
-
-class _Sync:
-    """Carries out the effects of one operation's plan with plain calls."""
-
-    def __init__(self, inbox: Inbox[Any]) -> None:
-        self.inbox = inbox
-        self.recorder: ExpiryRecorder | None = None
-
-    def __call__(self, effect: Effect) -> Outcome:
-        inbox = self.inbox
-        if isinstance(effect, Query):
-            sql = inbox._sql()
-            assert sql is not None  # a plan queries only after `Ready` gave a dialect
-            return sql.run(effect.plan)
-        if isinstance(effect, Ready):
-            sql = inbox._sql()
-            return None if sql is None else sql.dialect
-        if isinstance(effect, ReadThreads):
-            threads = self._threads() if effect.threads is None else effect.threads
-            return [
-                stamped(p) for t in threads for p in pending_interrupts(inbox.graph, _config(t))
-            ]
-        if isinstance(effect, Answer):
-            run(inbox.graph, effect.plan)
-            return None
-        if self.recorder is None:
-            from ..notify._expired import ExpiryRecorder
-
-            self.recorder = ExpiryRecorder(inbox.graph.checkpointer)
-        self.recorder(effect.item)
-        return None
-
-    def _threads(self) -> list[str]:
-        saver = saver_of(self.inbox.graph)
-        if isinstance(saver, InMemorySaver):
-            return [str(t) for t in memory_storage(saver)]
-        return list(
-            dict.fromkeys(str(c.config["configurable"]["thread_id"]) for c in saver.list(None))
-        )
-
-
-class _Async:
-    """Carries out the effects of one operation's plan with awaits."""
-
-    def __init__(self, inbox: Inbox[Any]) -> None:
-        self.inbox = inbox
-        self.recorder: AsyncExpiryRecorder | None = None
-
-    async def __call__(self, effect: Effect) -> Outcome:
-        inbox = self.inbox
-        if isinstance(effect, Query):
-            sql = await inbox._asql()
-            assert sql is not None  # a plan queries only after `Ready` gave a dialect
-            return await sql.run(effect.plan)
-        if isinstance(effect, Ready):
-            sql = await inbox._asql()
-            return None if sql is None else sql.dialect
-        if isinstance(effect, ReadThreads):
-            threads = await self._threads() if effect.threads is None else effect.threads
-            items: list[PendingInterrupt] = []
-            for t in threads:
-                items.extend(map(stamped, await apending_interrupts(inbox.graph, _config(t))))
-            return items
-        if isinstance(effect, Answer):
-            await arun(inbox.graph, effect.plan)
-            return None
-        if self.recorder is None:
-            from ..notify._expired import AsyncExpiryRecorder
-
-            self.recorder = AsyncExpiryRecorder(inbox.graph.checkpointer)
-        await self.recorder(effect.item)
-        return None
-
-    async def _threads(self) -> list[str]:
-        saver = saver_of(self.inbox.graph)
-        if isinstance(saver, InMemorySaver):
-            return [str(t) for t in memory_storage(saver)]
-        seen = [str(c.config["configurable"]["thread_id"]) async for c in saver.alist(None)]
-        return list(dict.fromkeys(seen))
