@@ -41,7 +41,7 @@ from ._remote_page import bounds
 from ._remote_reader import PAGE_SIZE, Server
 
 if TYPE_CHECKING:
-    from collections.abc import Generator, Mapping
+    from collections.abc import Mapping
     from datetime import datetime
 
     from langgraph.types import GraphOutput
@@ -122,10 +122,10 @@ class RemoteInbox(BaseInbox[Call, Any]):
 
     # -- carrying the plans out -----------------------------------------------------------
 
-    def _drive(self, plan: Generator[Call, Any, T]) -> T:
+    def _drive(self, plan: Steps[T]) -> T:
         return self._io.drive(plan)
 
-    async def _adrive(self, plan: Generator[Call, Any, T]) -> T:
+    async def _adrive(self, plan: Steps[T]) -> T:
         return await self._io.adrive(plan)
 
     def _page_bounds(
