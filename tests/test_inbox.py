@@ -369,7 +369,7 @@ def test_listing_reads_no_thread_state_on_sql_backends(
     checkpointer: BaseCheckpointSaver[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One query lists plain and Send-task requests; only a subgraph's thread is read."""
-    import langgraph_hitl.inbox._inbox as inbox_module
+    import langgraph_hitl.inbox._handlers as handlers_module
 
     graph = _nested(checkpointer)
     plain = [_new_thread() for _ in range(3)]
@@ -385,7 +385,7 @@ def test_listing_reads_no_thread_state_on_sql_backends(
         read.append(config["configurable"]["thread_id"])
         return real(graph, config)
 
-    monkeypatch.setattr(inbox_module, "pending_interrupts", counting)
+    monkeypatch.setattr(handlers_module, "pending_interrupts", counting)
 
     items = inbox.pending()
 

@@ -13,15 +13,17 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from graphs.mail import ask, make_graph
 
-from langgraph_hitl import Approve, InvalidCursorError, Page, pending_interrupts
+from langgraph_hitl import Approve, InvalidCursorError, Page, PendingInterrupt, pending_interrupts
+from langgraph_hitl.core._plan import drive
+from langgraph_hitl.inbox._bounds import bounds
 from langgraph_hitl.inbox._inbox import Inbox
+from langgraph_hitl.inbox._listing import ListingEffect, Outcome, Query, Reader, Ready
 from langgraph_hitl.store._cursor import Filters, Position, decode_cursor, encode_cursor
+from langgraph_hitl.store._listing import SQLITE, RawPage
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
     from langgraph.checkpoint.base import BaseCheckpointSaver
-
-    from langgraph_hitl import PendingInterrupt
 
 Graph = Any  # a compiled graph of any state (`Pregel[...]`)
 
@@ -253,3 +255,48 @@ async def test_async_pages_count_and_stream(async_checkpointer: BaseCheckpointSa
     assert _ids(back.items) == _ids(first.items)
     with pytest.raises(InvalidCursorError):
         await inbox.apage(after="nope")
+
+
+def test_a_long_listing_reports_progress_every_500_requests() -> None:
+    """`pending`'s plan, fed pages of 300 rows: one call per 500 read, then the total."""
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    rows = [
+        PendingInterrupt(
+            id=f"i-{n}",
+            value={"type": "human_assistance"},
+            response_schema=None,
+            tool_call_id=None,
+            type="human_assistance",
+            node="ask",
+            path=("ask",),
+            thread_id=f"t-{n:04}",
+            checkpoint_id=f"c-{n:04}",
+            created_at=None,
+            expires_at=None,
+        )
+        for n in range(1_200)
+    ]
+    pages = [rows[n : n + 300] for n in range(0, len(rows), 300)]
+    asked: list[str] = []
+
+    def do(effect: ListingEffect) -> Outcome:
+        if isinstance(effect, Ready):
+            return SQLITE
+        assert isinstance(effect, Query)
+        asked.append(repr(effect.plan).split()[2])  # "<generator object count_plan at ...>"
+        if asked[-1] == "count_plan":
+            return len(rows)
+        page = pages.pop(0)
+        last = Position(page[-1].checkpoint_id or "", page[-1].thread_id or "", page[-1].id)
+        return RawPage(
+            items=list(page), read=len(page), first=None, last=last, more=bool(pages), earlier=False
+        )
+
+    calls: list[tuple[int, int]] = []
+    reader = Reader(InMemorySaver(), ("ask",))
+    plan = reader.pending(bounds(500, None, None, Filters()), None, lambda *c: calls.append(c))
+
+    assert drive(plan, do) == rows
+    assert asked == ["count_plan", *["page_plan"] * 4]
+    assert calls == [(500, 1_200), (1_000, 1_200), (1_200, 1_200)]

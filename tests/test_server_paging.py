@@ -81,7 +81,7 @@ def whole(threads: list[Thread], filters: Filters) -> Listing:
 
 
 def scans(threads: list[Thread], filters: Filters, size: int) -> list[Listing]:
-    """The listing after each page the server gives, as `RemoteInbox._scan` reads it."""
+    """The listing after each page the server gives, as `_remote_reader.Server.scan` reads it."""
     errors = [t for t in threads if t[0].status == "error"]
     # The server orders threads changed at the same moment as it likes: here, against ours.
     waiting = sorted(

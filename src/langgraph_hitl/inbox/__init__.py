@@ -1,4 +1,9 @@
-"""The inbox across threads: `Inbox` over a checkpointer's database (`_inbox`) and
-`RemoteInbox` over a LangGraph Server deployment (`_remote`, with its HTTP calls in
-`_remote_io`, the server's JSON read back in `_remote_wire`, its pages in `_remote_page`).
+"""The inbox across threads: `Inbox` over a checkpointer's database and `RemoteInbox` over a
+LangGraph Server deployment, their shared `page` / `count` in `_base` (arguments: `_bounds`).
+
+`Inbox` (`_inbox`) writes its operations once as plans, the listing in `_listing` and the
+answering in `_answering`, and carries them out with `_handlers`. `RemoteInbox` (`_remote`)
+writes its plans as SDK calls, the reading in `_remote_reader` and the answering in
+`_remote_answer`, runs them with `_remote_io`, reads the server's JSON with `_remote_wire`
+and its pages with `_remote_page`.
 """

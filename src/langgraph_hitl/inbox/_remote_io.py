@@ -2,9 +2,10 @@
 
 The inbox's logic is written once, as generators that yield `Call`s and get each call's
 result back (sans-I/O); `Transport.drive` runs them on the sync client, `Transport.adrive`
-on the async one. A failed call is thrown back into the generator as the library's error
-(`ServerError`, with the HTTP status), so the logic handles a 404 or a 409 where it means
-something, and everything else reaches the caller as one clear error.
+on the async one (with `core._plan`'s drivers). A failed call is thrown back into the
+generator as the library's error (`ServerError`, with the HTTP status, caused by the
+client's error), so the logic handles a 404 or a 409 where it means something, and
+everything else reaches the caller as one clear error.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 
 from ..core._errors import ServerError
+from ..core._plan import adrive, drive
 
 if TYPE_CHECKING:
     from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
@@ -117,39 +119,30 @@ class Transport:
     def drive(self, steps: Steps[T]) -> T:
         """Run `steps` on the sync client; return what they return."""
         client = self._sync_client()
-        result: Any = None
-        error: Exception | None = None
-        while True:
+
+        def do(call: Call) -> Any:
             try:
-                call = steps.throw(error) if error is not None else steps.send(result)
-            except StopIteration as stop:
-                done: T = stop.value
-                return done
-            error, result = None, None
-            try:
-                method = getattr(getattr(client, call.group), call.method)
-                result = method(*call.args, **call.kwargs)
+                return getattr(getattr(client, call.group), call.method)(*call.args, **call.kwargs)
             except Exception as exc:
                 error = self.error(exc, call)
-                if error is not exc:
-                    error.__cause__ = exc
+                if error is exc:
+                    raise
+                raise error from exc
+
+        return drive(steps, do)
 
     async def adrive(self, steps: Steps[T]) -> T:
         """Run `steps` on the async client; return what they return."""
         client = self._async_client()
-        result: Any = None
-        error: Exception | None = None
-        while True:
-            try:
-                call = steps.throw(error) if error is not None else steps.send(result)
-            except StopIteration as stop:
-                done: T = stop.value
-                return done
-            error, result = None, None
+
+        async def do(call: Call) -> Any:
             try:
                 method = getattr(getattr(client, call.group), call.method)
-                result = await method(*call.args, **call.kwargs)
+                return await method(*call.args, **call.kwargs)
             except Exception as exc:
                 error = self.error(exc, call)
-                if error is not exc:
-                    error.__cause__ = exc
+                if error is exc:
+                    raise
+                raise error from exc
+
+        return await adrive(steps, do)

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 from ..core._errors import InvalidCursorError
 from ..store._cursor import Filters, Page, Position, decode_cursor, encode_cursor, keeps
+from ._bounds import Bounds
+from ._bounds import bounds as checked_bounds
 
 if TYPE_CHECKING:
     from ..core._pending import PendingInterrupt
@@ -39,16 +41,6 @@ def stamp_of(record: ThreadRecord) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-@dataclass(frozen=True, slots=True)
-class Bounds:
-    """The filters and the decoded cursors of one `page` call."""
-
-    filters: Filters
-    after: Position | None
-    before: Position | None
-    limit: int
-
-
 def _decode(cursor: str, filters: Filters) -> Position:
     position = decode_cursor(cursor, filters)
     if position.checkpoint_id and not _STAMP.fullmatch(position.checkpoint_id):
@@ -60,30 +52,14 @@ def _decode(cursor: str, filters: Filters) -> Position:
     return position
 
 
-def bounds(
-    limit: int,
-    after: str | None,
-    before: str | None,
-    filters: Filters,
-) -> Bounds:
-    """The checked arguments of a `page` call.
+def bounds(limit: int, after: str | None, before: str | None, filters: Filters) -> Bounds:
+    """The checked arguments of a `page` call (`_bounds.bounds`, with this listing's cursors).
 
     Raises:
         ValueError: `limit` is not a positive int, or both cursors are given.
         InvalidCursorError: A cursor that is malformed, or made for another listing.
     """
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise ValueError(f"limit must be a positive int, got {limit!r}.")
-    if after is not None and before is not None:
-        raise ValueError(
-            f"Pass either after= or before=, not both (got after={after!r}, before={before!r})."
-        )
-    return Bounds(
-        filters=filters,
-        after=None if after is None else _decode(after, filters),
-        before=None if before is None else _decode(before, filters),
-        limit=limit,
-    )
+    return checked_bounds(limit, after, before, filters, decode=_decode)
 
 
 @dataclass(slots=True)
