@@ -16,10 +16,11 @@ decodes the pending ones, and sets their rows. A crash at any point leaves the q
 the rows of one committed state; what the queue holds is drained by the next listing.
 The table is also created from the checkpoint tables themselves (every write pending at
 that moment queued) whenever its triggers are missing. Every read is made in a snapshot in
-which the queue is empty, where the table is exactly what the checkpoint tables say. A
-page shown to a person also re-checks each row it returns against its write, so that not
-even a change made behind the triggers' back lists what is not pending; a streamed page
-takes the rows as they are, unless that snapshot shows a trigger missing.
+which the queue is empty and the triggers are in place, where the table is exactly what
+the checkpoint tables say: a page, a count and a streamed listing read the table alone.
+In a snapshot that shows a trigger missing (dropped behind the listing's back), a page
+re-checks each row it returns against its write, so a row never lists what is not
+pending there.
 
 Sync and async share everything but the I/O: each operation is a plan, a generator that
 yields SQL and receives rows (`Query`, `Many`, `BEGIN`, `COMMIT`); a small driver per
@@ -588,8 +589,11 @@ class RawPage:
     earlier: bool
 
 
-def _exists(d: Dialect, filters: Filters, op: str, at: Position) -> Query:
+def _exists(d: Dialect, filters: Filters, op: str, at: Position, *, exact: bool) -> Query:
+    """Whether a listed request lies beyond `at` (re-checked against its write unless `exact`)."""
     inner, params = _in_order(filters, op, at, desc=op == "<")
+    if exact:
+        return Query(d.sql(f"SELECT 1 FROM ({inner}) AS l"), (*params, 1))
     sql = f"SELECT 1 FROM ({inner}) AS l {_JOIN_WRITE} WHERE {_PENDING} LIMIT 1"
     return Query(d.sql(sql), (*params, _NEIGHBOURS))
 
@@ -655,21 +659,29 @@ def page_query(
     return Query(d.sql(sql), (*params, limit))
 
 
-def stream_query(d: Dialect, filters: Filters, *, after: Position | None, limit: int) -> Query:
-    """The query of a streamed page: `limit` listing rows after a position, as the table has them.
+def table_query(
+    d: Dialect,
+    filters: Filters,
+    *,
+    after: Position | None,
+    before: Position | None,
+    limit: int,
+) -> Query:
+    """`page_query`'s rows as the table has them: no row re-checked against its write.
 
-    Its rows have the shape of `page_query`'s, but none is re-checked against its write:
-    they are read in a snapshot in which the queue is empty and the triggers are in place
-    (`page_plan`), where the table is exactly what the checkpoint tables say
-    (`settled_plan`). A row whose value the table does not hold comes back with `found`
-    NULL, and its page is read again the re-checked way.
+    For a snapshot that shows the table exact (`page_plan`): then this reads one index in
+    order and stops at `limit`, whatever the size of the checkpoint tables. A row whose
+    value the table does not hold comes back with `found` NULL (its page is then read
+    the re-checked way, which takes the value from the write).
     """
+    op = "<" if before is not None else ">"
     # Named: a driver that reads rows as dicts keeps one of two columns of the same name.
     columns = (
         f"{_STORED}, CASE WHEN l.value IS NULL THEN NULL ELSE 1 END AS found, "
         "NULL AS w_type, NULL AS w_blob"
     )
-    sql, params = _in_order(filters, ">", after, desc=False, columns=columns)
+    at = before if before is not None else after
+    sql, params = _in_order(filters, op, at, desc=before is not None, columns=columns)
     return Query(d.sql(sql), (*params, limit))
 
 
@@ -772,23 +784,25 @@ def page_plan(
     """Read one page: at most `limit` pending interrupts after (or before) a position.
 
     All its reads are made in one snapshot in which the queue is drained (`settled_plan`).
-    Each request is tied to the node among `nodes` whose own task raised it (`node_of`).
+    When that snapshot also shows every trigger in place, the table is exactly what the
+    checkpoint tables say, and the page reads the table alone (`table_query`): one index
+    walk, which costs the same however large and however cold the checkpoint tables are.
+    Else (a trigger dropped behind the listing's back) each row is re-checked against its
+    write (`page_query`). Each request is tied to the node among `nodes` whose own task
+    raised it (`node_of`).
 
     With `neighbours` False, whether a page precedes (or follows) is not asked: a stream
-    going one way has no use for it. Such a page also reads its rows as the table has them
-    (`stream_query`), a fifth of the cost of re-checking each against its write
-    (`page_query`), once the same snapshot shows the triggers in place: then the table is
-    exactly what the checkpoint tables say. A page shown to a person is always re-checked.
+    going one way has no use for it.
     """
     schemas = {} if schemas is None else schemas
     yield from settled_plan(d, saver)
     at = before if before is not None else after
-    streamed = not neighbours and before is None and (yield from _complete(d))
-    if streamed:
-        raw = yield stream_query(d, filters, after=after, limit=limit + 1)
+    exact = yield from _complete(d)
+    if exact:
+        raw = yield table_query(d, filters, after=after, before=before, limit=limit + 1)
         if any(r[8] is None for r in raw):  # a value the table does not hold: from the write
-            streamed = False
-    if not streamed:
+            exact = False
+    if not exact:
         raw = yield page_query(d, filters, after=after, before=before, limit=limit + 1)
     beyond = len(raw) > limit
     raw = raw[:limit]
@@ -809,7 +823,7 @@ def page_plan(
     other = False
     if at is not None and neighbours:
         edge = (first if before is None else last) or at
-        got = yield _exists(d, filters, ">" if before is not None else "<", edge)
+        got = yield _exists(d, filters, ">" if before is not None else "<", edge, exact=exact)
         other = bool(got)
     # A thread's pending requests share its latest checkpoint, so they sit side by side in
     # the listing: only the threads at the page's two edges may have some off the page.
@@ -819,10 +833,13 @@ def page_plan(
     edges = sorted({first.thread_id, last.thread_id} if first and last else ())
     if edges:
         marks = ", ".join("?" for _ in edges)
+        where = f"l.thread_id IN ({marks})"
         found_ids = yield Query(
             d.sql(
-                f"SELECT l.thread_id, l.interrupt_id FROM hitl_listing AS l {_JOIN_WRITE} "
-                f"WHERE l.thread_id IN ({marks}) AND {_PENDING}"
+                f"SELECT l.thread_id, l.interrupt_id FROM hitl_listing AS l WHERE {where}"
+                if exact
+                else f"SELECT l.thread_id, l.interrupt_id FROM hitl_listing AS l {_JOIN_WRITE} "
+                f"WHERE {where} AND {_PENDING}"
             ),
             tuple(edges),
         )
@@ -841,9 +858,11 @@ def count_plan(d: Dialect, saver: BaseCheckpointSaver[Any], filters: Filters) ->
     """How many requests the listing holds: exact in the snapshot it is read in."""
     yield from settled_plan(d, saver)
     where, params = _where(filters)
-    sql = "SELECT count(*) FROM hitl_listing AS l" + (
-        f" WHERE {' AND '.join(where)}" if where else ""
-    )
+    sql = "SELECT count(*) FROM hitl_listing AS l"
+    if not (yield from _complete(d)):  # as a page would: each row re-checked
+        sql += f" {_JOIN_WRITE}"
+        where.append(_PENDING)
+    sql += f" WHERE {' AND '.join(where)}" if where else ""
     got = yield Query(d.sql(sql), tuple(params))
     yield COMMIT
     return int(got[0][0])
