@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..core import _clock as clock
 from ._event import encode, event_of
-from ._store import MARKER, AsyncDb, Step, SyncDb, adb_for, db_for
+from ._outbox_sql import MARKER, Step
+from ._store import AsyncDb, SyncDb, adb_for, db_for
 
 if TYPE_CHECKING:
     from ..core._pending import PendingInterrupt

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..core._errors import InvalidChannelError
-from ._store import Step, adb_for, db_for
+from ._outbox_sql import Step
+from ._store import adb_for, db_for
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
