@@ -24,8 +24,6 @@ from ._outbox_sql import POSTGRES, SQLITE, Dialect, Row, Step
 if TYPE_CHECKING:
     from collections.abc import Generator, Sequence
 
-    from langgraph.checkpoint.base import BaseCheckpointSaver
-
 __all__ = ["AsyncDb", "SyncDb", "adb_for", "db_for", "is_async_saver", "last_rows"]
 
 _PG_SETUP_KEY = 3  # advisory key under PG_LOCK_NS (1 and 2 are the inbox's)
@@ -262,7 +260,7 @@ def is_async_saver(saver: object) -> bool:
     return isinstance(saver, AsyncPostgresSaver)
 
 
-def db_for(saver: BaseCheckpointSaver[Any]) -> SyncDb:
+def db_for(saver: object) -> SyncDb:
     """Where the outbox of a sync checkpointer lives."""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
@@ -284,7 +282,7 @@ def db_for(saver: BaseCheckpointSaver[Any]) -> SyncDb:
     return _per_saver(saver, ":memory:")
 
 
-async def adb_for(saver: BaseCheckpointSaver[Any]) -> AsyncDb:
+async def adb_for(saver: object) -> AsyncDb:
     """Where the outbox of an async (or in-memory) checkpointer lives."""
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
