@@ -28,7 +28,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from langgraph_hitl.notify import verify_signature
-from langgraph_hitl.notify._store import Step, adb_for, db_for
+from langgraph_hitl.notify._outbox_sql import Step
+from langgraph_hitl.notify._store import adb_for, db_for
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence

@@ -25,7 +25,7 @@ from langgraph_hitl import (
     ResumeFailedError,
     UnknownInterruptError,
 )
-from langgraph_hitl.web._ops import status_of
+from langgraph_hitl.web._refusals import status_of
 from langgraph_hitl.web._wire import API_ERRORS, openapi_schema
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -144,9 +144,9 @@ def test_the_retention_is_an_option_and_purges_a_batch_per_sweep(
     monkeypatch: pytest.MonkeyPatch,
     days: int,
 ) -> None:
-    from langgraph_hitl.notify import _sweep
+    from langgraph_hitl.notify import _sweep_plan
 
-    monkeypatch.setattr(_sweep, "PURGE_BATCH", 2)
+    monkeypatch.setattr(_sweep_plan, "PURGE_BATCH", 2)
     graph = make_graph().compile(checkpointer=checkpointer)
     inbox = Inbox(graph)
     threads = [f"t{n}" for n in range(3)]

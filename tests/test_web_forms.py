@@ -9,12 +9,8 @@ from pydantic import BaseModel, TypeAdapter
 
 from langgraph_hitl import FieldError, PendingInterrupt
 from langgraph_hitl.answers._decisions import decision_model
-from langgraph_hitl.web._forms import (
-    FormInputError,
-    answer_from_form,
-    form_for,
-    place_errors,
-)
+from langgraph_hitl.web._forms import form_for
+from langgraph_hitl.web._posted import FormInputError, answer_from_form, place_errors
 
 
 def request(value: object, schema: dict[str, Any] | None) -> PendingInterrupt:

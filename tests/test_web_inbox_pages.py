@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.testclient import TestClient
 from web_support import Ledger, agent, pay, start
 
-import langgraph_hitl.web._app as app_module
+import langgraph_hitl.web._reviewer as app_module
 from langgraph_hitl.web import create_app
 
 if TYPE_CHECKING:

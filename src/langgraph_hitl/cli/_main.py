@@ -107,7 +107,7 @@ def _add_inbox(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     inbox.add_argument("--tool", default=None, help="only requests about this tool")
     inbox.add_argument("--type", default=None, help="only requests of this type")
-    inbox.add_argument("--thread", default=None, metavar="ID", help="only this thread")
+    _thread_arg(inbox)
     inbox.add_argument("--json", action="store_true", help="one JSON object per line")
     inbox.set_defaults(run=_inbox)
 
@@ -121,7 +121,7 @@ def _review(args: argparse.Namespace) -> int:
 def _add_review(sub: argparse._SubParsersAction[_Parser]) -> None:
     review = sub.add_parser("review", help="walk through pending requests and answer them")
     _graph_args(review, remote=True)
-    review.add_argument("--thread", default=None, metavar="ID", help="only this thread")
+    _thread_arg(review)
     review.add_argument(
         "--reviewer",
         default=None,
@@ -245,6 +245,10 @@ def _positive(kind: type[int] | type[float], what: str) -> argparse._ActionType:
         return value
 
     return parse
+
+
+def _thread_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--thread", default=None, metavar="ID", help="only this thread")
 
 
 def _debug_arg(parser: argparse.ArgumentParser) -> None:

@@ -15,7 +15,7 @@ import sqlite3
 import sys
 import threading
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..core._errors import HITLError
 from ..core._graphref import GraphSpecError, load_graph
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 __all__ = ["add_parser", "cmd_notify"]
 
+ParserT = TypeVar("ParserT", bound="argparse.ArgumentParser")
+
 DEFAULT_SENDER = "langgraph-hitl@localhost"
 
 
@@ -38,19 +40,22 @@ class _Usage(ValueError):
     """A command-line value that cannot be used."""
 
 
-def add_parser(sub: Any, graph_args: Callable[[argparse.ArgumentParser], None]) -> None:
+def _env_arg(parser: argparse.ArgumentParser, flag: str, what: str) -> None:
+    """An option naming the environment variable that holds a secret (never the secret)."""
+    parser.add_argument(flag, metavar="VAR", help=f"the environment variable that holds {what}")
+
+
+def add_parser(
+    sub: argparse._SubParsersAction[ParserT], graph_args: Callable[[argparse.ArgumentParser], None]
+) -> None:
     """Add the `notify` subcommand to the CLI's subparsers (`graph_args` adds GRAPH, --db)."""
-    parser: argparse.ArgumentParser = sub.add_parser(
+    parser = sub.add_parser(
         "notify", help="tell a webhook, Slack or e-mail what waits for a human (for cron)"
     )
     graph_args(parser)
     parser.set_defaults(run=cmd_notify)
     parser.add_argument("--webhook", metavar="URL", help="POST signed JSON events to URL")
-    parser.add_argument(
-        "--secret-env",
-        metavar="VAR",
-        help="the environment variable that holds the webhook's signing secret",
-    )
+    _env_arg(parser, "--secret-env", "the webhook's signing secret")
     parser.add_argument(
         "--smtp",
         metavar="URL",
@@ -66,17 +71,9 @@ def add_parser(sub: Any, graph_args: Callable[[argparse.ArgumentParser], None]) 
         default=DEFAULT_SENDER,
         help=f"e-mail sender (default: {DEFAULT_SENDER})",
     )
-    parser.add_argument(
-        "--smtp-password-env",
-        metavar="VAR",
-        help="the environment variable that holds the SMTP password (instead of the URL's)",
-    )
+    _env_arg(parser, "--smtp-password-env", "the SMTP password (instead of the URL's)")
     parser.add_argument("--slack", metavar="URL", help="a Slack incoming-webhook URL")
-    parser.add_argument(
-        "--slack-env",
-        metavar="VAR",
-        help="the environment variable that holds the Slack webhook URL (it is a credential)",
-    )
+    _env_arg(parser, "--slack-env", "the Slack webhook URL (it is a credential)")
     parser.add_argument(
         "--link-base", metavar="URL", help="the web reviewer's URL, for each event's link"
     )

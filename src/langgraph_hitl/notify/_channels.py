@@ -92,6 +92,17 @@ def _positive(timeout: float) -> float:
     return float(timeout)
 
 
+def _poster(url: str, timeout: float, ssl_context: ssl.SSLContext | None) -> tuple[float, Poster]:
+    """The checked timeout of a channel that POSTs to `url`, and its poster."""
+    seconds = _positive(timeout)
+    return seconds, Poster(url, timeout=seconds, ssl_context=ssl_context)
+
+
+def _url_key(kind: str, url: str) -> str:
+    """The `key` of a channel that POSTs to `url`: its kind, the URL without secrets, a digest."""
+    return f"{kind}:{describe_url(url)}:{_digest(url)}"
+
+
 def sign(secret: str | bytes, body: bytes) -> str:
     """The `X-HITL-Signature` value of `body`: `sha256=<hex HMAC-SHA256>`."""
     key = secret.encode() if isinstance(secret, str) else secret
@@ -133,12 +144,11 @@ class Webhook(Channel):
                 f"{' (empty)' if isinstance(secret, (str, bytes)) else ''}."
             )
         self._secret = secret
-        self.timeout = _positive(timeout)
-        self._poster = Poster(self.url, timeout=self.timeout, ssl_context=ssl_context)
+        self.timeout, self._poster = _poster(self.url, timeout, ssl_context)
 
     @property
     def key(self) -> str:
-        return f"webhook:{describe_url(self.url)}:{_digest(self.url)}"
+        return _url_key("webhook", self.url)
 
     def __repr__(self) -> str:
         return f"Webhook({describe_url(self.url)!r}, secret=...)"
@@ -193,12 +203,11 @@ class Slack(Channel):
 
     def __init__(self, webhook_url: str, *, timeout: float = 10.0) -> None:
         self.webhook_url = check_http_url(webhook_url, "Slack webhook_url")
-        self.timeout = _positive(timeout)
-        self._poster = Poster(self.webhook_url, timeout=self.timeout, ssl_context=None)
+        self.timeout, self._poster = _poster(self.webhook_url, timeout, None)
 
     @property
     def key(self) -> str:
-        return f"slack:{describe_url(self.webhook_url)}:{_digest(self.webhook_url)}"
+        return _url_key("slack", self.webhook_url)
 
     def __repr__(self) -> str:
         return f"Slack({describe_url(self.webhook_url)!r})"

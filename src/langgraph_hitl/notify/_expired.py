@@ -16,11 +16,12 @@ them is not told of every request that ever expired.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..core import _clock as clock
 from ._event import encode, event_of
-from ._store import MARKER, AsyncDb, Step, SyncDb, adb_for, db_for
+from ._outbox_sql import MARKER, Step
+from ._store import AsyncDb, SyncDb, adb_for, db_for
 
 if TYPE_CHECKING:
     from ..core._pending import PendingInterrupt
@@ -30,7 +31,7 @@ __all__ = ["AsyncExpiryRecorder", "ExpiryRecorder"]
 logger = logging.getLogger("langgraph_hitl")
 
 
-def _marker(item: PendingInterrupt) -> tuple[Any, ...]:
+def _marker(item: PendingInterrupt) -> tuple[str | float | None, ...]:
     event = event_of(item, "request.expired", link_base=None)
     return (
         item.thread_id or "",
@@ -61,7 +62,7 @@ def _warn(item: PendingInterrupt, exc: Exception) -> None:
 class ExpiryRecorder:
     """Records, for `expire()`, each request it answered (see the module's docstring)."""
 
-    def __init__(self, saver: Any) -> None:
+    def __init__(self, saver: object) -> None:
         self._saver = saver
         self._db: SyncDb | None = None
         self._off = False
@@ -84,7 +85,7 @@ class ExpiryRecorder:
 class AsyncExpiryRecorder:
     """Async twin of `ExpiryRecorder`, for `aexpire()`."""
 
-    def __init__(self, saver: Any) -> None:
+    def __init__(self, saver: object) -> None:
         self._saver = saver
         self._db: AsyncDb | None = None
         self._off = False

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..core._errors import InvalidChannelError
-from ._store import Step, adb_for, db_for
+from ._outbox_sql import Step
+from ._store import adb_for, db_for
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from ._outbox_sql import Row
+
 __all__ = ["afailed_deliveries", "failed_deliveries"]
 
 
-def _saver_of(graph_or_saver: object) -> Any:
+def _saver_of(graph_or_saver: object) -> object:
     saver = getattr(graph_or_saver, "checkpointer", graph_or_saver)
     if saver is None or saver is True or not hasattr(saver, "get_tuple"):
         raise InvalidChannelError(
@@ -23,7 +26,7 @@ def _saver_of(graph_or_saver: object) -> Any:
     return saver
 
 
-def _reasons(rows: Sequence[tuple[Any, ...]]) -> dict[str, str]:
+def _reasons(rows: Sequence[Row]) -> dict[str, str]:
     reasons: dict[str, list[str]] = {}
     for interrupt_id, event, channel, attempts, error in rows:
         tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"

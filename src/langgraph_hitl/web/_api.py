@@ -19,7 +19,8 @@ from starlette.responses import JSONResponse, Response
 from ..core._errors import HITLError, InvalidCursorError, InvalidResumeError, UnknownInterruptError
 from ..core._jsontext import JSONValueError
 from ..core._jsontext import loads as strict_json
-from ._ops import messages_of, new_messages, status_of
+from ._ops import Filters, messages_of, new_messages
+from ._refusals import status_of
 from ._wire import (
     ErrorOut,
     PendingList,
@@ -119,11 +120,11 @@ class Api:
                     "invalid_query",
                     f"limit={query['limit']!r} is not a positive whole number.",
                 )
-        filters: dict[str, Any] = {
-            "tool": query.get("tool") or None,
-            "type": query.get("type") or None,
-            "thread_id": query.get("thread_id") or None,
-        }
+        filters = Filters(
+            tool=query.get("tool") or None,
+            type=query.get("type") or None,
+            thread_id=query.get("thread_id") or None,
+        )
         after, before = query.get("after") or None, query.get("before") or None
         if limit is None and after is None and before is None:
             items = await self.ops.pending(**filters)

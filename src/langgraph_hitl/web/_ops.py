@@ -1,43 +1,58 @@
 """What the page and the API do with the graph: list, read, find the request, answer.
 
-Both go through `GraphOps.answer`, so an answer from either is held to the same rules:
-its thread id and interrupt id must name a request pending right now, the logged-in
-reviewer is written into an approval decision, and `Inbox.resume` validates and claims it.
+`ReviewOps` is what they call; `GraphOps` is it on a graph (`_remote.RemoteOps` on a
+deployment). Both answer through `ReviewOps.answer`, so an answer from either is held to
+the same rules: its thread id and interrupt id must name a request pending right now,
+the logged-in reviewer is written into an approval decision, and the inbox's `resume`
+validates and claims it.
 """
 
 from __future__ import annotations
 
 import functools
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ParamSpec, TypedDict, TypeVar
 
 from langchain_core.messages import BaseMessage
 from starlette.concurrency import run_in_threadpool
 
-from ..core._errors import (
-    AmbiguousResumeError,
-    HITLError,
-    InvalidResumeError,
-    NoPendingInterruptError,
-    RequestExpiredError,
-    ResumeConflictError,
-    ResumeFailedError,
-    UnknownInterruptError,
-)
+from ..core._errors import NoPendingInterruptError, UnknownInterruptError
 from ..core._pending import PendingInterrupt, apending_interrupts, pending_interrupts
 from ..inbox._inbox import Inbox, Page
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
     from datetime import timedelta
 
     from langchain_core.runnables import RunnableConfig
     from langgraph.pregel import Pregel
+    from typing_extensions import Unpack
 
-__all__ = ["GraphOps", "ReviewOps", "friendly", "messages_of", "new_messages", "status_of"]
+__all__ = [
+    "Filters",
+    "GraphOps",
+    "ReviewOps",
+    "as_reviewer",
+    "messages_of",
+    "new_messages",
+    "pending_on_thread",
+]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Filters(TypedDict, total=False):
+    """Which pending requests a listing keeps (as `Inbox.pending` takes them)."""
+
+    tool: str | None
+    type: str | None
+    thread_id: str | None
 
 
 def _config(thread_id: str, checkpoint_id: str | None = None) -> RunnableConfig:
-    configurable: dict[str, Any] = {"thread_id": thread_id}
+    configurable: dict[str, str] = {"thread_id": thread_id}
     if checkpoint_id:
         configurable["checkpoint_id"] = checkpoint_id
     return {"configurable": configurable}
@@ -57,127 +72,46 @@ def new_messages(before: Sequence[BaseMessage], after: Sequence[BaseMessage]) ->
     return [m for m in after if not (m.id and m.id in seen)]
 
 
-class ReviewOps(Protocol):
-    """What the pages and the API call: `GraphOps` on a graph, `RemoteOps` on a deployment."""
+class ReviewOps(ABC):
+    """What the pages and the API call: `GraphOps` on a graph, `RemoteOps` on a deployment.
 
-    async def failed_notifications(self) -> dict[str, str]: ...
+    Each reads and resumes through its own inbox; finding the request an answer names and
+    sending it are written once, here.
+    """
 
-    async def pending(
-        self,
-        *,
-        tool: str | None = None,
-        type: str | None = None,
-        thread_id: str | None = None,
-        limit: int | None = None,
-    ) -> list[PendingInterrupt]: ...
-
-    async def page(
-        self,
-        *,
-        tool: str | None,
-        type: str | None,
-        after: str | None,
-        before: str | None,
-        limit: int,
-        thread_id: str | None = None,
-    ) -> Page: ...
-
-    async def count(
-        self, *, tool: str | None, type: str | None, thread_id: str | None = None
-    ) -> int: ...
-
-    async def on_thread(self, thread_id: str) -> list[PendingInterrupt]: ...
-
-    async def values(self, thread_id: str, checkpoint_id: str | None = None) -> Any: ...
-
-    async def target(self, thread_id: str, interrupt_id: str) -> PendingInterrupt: ...
-
-    async def answer(
-        self,
-        item: PendingInterrupt,
-        answer: object,
-        *,
-        reviewer: str | None,
-        expect_checkpoint: str | None,
-    ) -> object: ...
-
-
-class GraphOps:
-    """The graph's reads and answers, with its sync API in worker threads or its async API."""
-
-    def __init__(
-        self, graph: Pregel[Any, Any, Any, Any], *, run_async: bool, lease: timedelta
-    ) -> None:
-        self.graph = graph
-        self.inbox: Inbox[Any] = Inbox(graph, lease=lease)
-        self.run_async = run_async
-
+    @abstractmethod
     async def failed_notifications(self) -> dict[str, str]:
         """Requests whose notification failed for good: interrupt id -> reason."""
-        from ..notify import afailed_deliveries, failed_deliveries
 
-        if self.run_async:
-            return await afailed_deliveries(self.graph)
-        return await run_in_threadpool(failed_deliveries, self.graph)
-
+    @abstractmethod
     async def pending(
-        self,
-        *,
-        tool: str | None = None,
-        type: str | None = None,
-        thread_id: str | None = None,
-        limit: int | None = None,
+        self, *, limit: int | None = None, **filters: Unpack[Filters]
     ) -> list[PendingInterrupt]:
         """Pending requests across threads, oldest first."""
-        if self.run_async:
-            return await self.inbox.apending(tool=tool, type=type, thread_id=thread_id, limit=limit)
-        return await run_in_threadpool(
-            functools.partial(
-                self.inbox.pending, tool=tool, type=type, thread_id=thread_id, limit=limit
-            )
-        )
 
+    @abstractmethod
     async def page(
-        self,
-        *,
-        tool: str | None,
-        type: str | None,
-        after: str | None,
-        before: str | None,
-        limit: int,
-        thread_id: str | None = None,
+        self, *, after: str | None, before: str | None, limit: int, **filters: Unpack[Filters]
     ) -> Page:
         """One page of pending requests, with the cursors of its neighbours."""
-        kw: dict[str, Any] = {"tool": tool, "type": type, "thread_id": thread_id}
-        if self.run_async:
-            return await self.inbox.apage(after=after, before=before, limit=limit, **kw)
-        return await run_in_threadpool(
-            functools.partial(self.inbox.page, after=after, before=before, limit=limit, **kw)
-        )
 
-    async def count(
-        self, *, tool: str | None, type: str | None, thread_id: str | None = None
-    ) -> int:
+    @abstractmethod
+    async def count(self, **filters: Unpack[Filters]) -> int:
         """How many requests are pending, with the same filters."""
-        kw: dict[str, Any] = {"tool": tool, "type": type, "thread_id": thread_id}
-        if self.run_async:
-            return await self.inbox.acount(**kw)
-        return await run_in_threadpool(functools.partial(self.inbox.count, **kw))
 
+    @abstractmethod
     async def on_thread(self, thread_id: str) -> list[PendingInterrupt]:
         """What waits on one thread."""
-        if self.run_async:
-            return await apending_interrupts(self.graph, _config(thread_id))
-        return await run_in_threadpool(pending_interrupts, self.graph, _config(thread_id))
 
+    @abstractmethod
     async def values(self, thread_id: str, checkpoint_id: str | None = None) -> Any:
-        """The thread's state, at its latest checkpoint or at `checkpoint_id`."""
-        config = _config(thread_id, checkpoint_id)
-        if self.run_async:
-            snapshot = await self.graph.aget_state(config)
-        else:
-            snapshot = await run_in_threadpool(self.graph.get_state, config)
-        return snapshot.values
+        """The thread's state (of the graph's own type), latest or at `checkpoint_id`."""
+
+    @abstractmethod
+    async def resume(
+        self, thread_id: str, answers: dict[str, object], *, expect_checkpoint: str | None
+    ) -> None:
+        """Send `answers` (interrupt id -> answer) to the thread, through its inbox."""
 
     async def target(self, thread_id: str, interrupt_id: str) -> PendingInterrupt:
         """The request an answer names: it must be pending on its thread right now.
@@ -198,59 +132,74 @@ class GraphOps:
     ) -> object:
         """Send `answer` to `item` (as `reviewer`, for an approval); return what was sent."""
         answer = as_reviewer(item, answer, reviewer)
-        thread_id = str(item.thread_id)
-        if self.run_async:
-            await self.inbox.aresume(
-                thread_id, {item.id: answer}, expect_checkpoint=expect_checkpoint
-            )
-        else:
-            await run_in_threadpool(
-                functools.partial(
-                    self.inbox.resume,
-                    thread_id,
-                    {item.id: answer},
-                    expect_checkpoint=expect_checkpoint,
-                )
-            )
+        await self.resume(
+            str(item.thread_id), {item.id: answer}, expect_checkpoint=expect_checkpoint
+        )
         return answer
 
 
-def status_of(exc: HITLError) -> tuple[int, str]:
-    """The HTTP status and error code of a refused answer."""
-    table: tuple[tuple[type[HITLError], int, str], ...] = (
-        (InvalidResumeError, 422, "invalid_answer"),
-        (UnknownInterruptError, 404, "unknown_interrupt"),
-        (NoPendingInterruptError, 404, "no_pending_interrupt"),
-        (ResumeConflictError, 409, "conflict"),
-        (AmbiguousResumeError, 409, "ambiguous"),
-        (RequestExpiredError, 410, "expired"),
-        (ResumeFailedError, 500, "resume_failed"),
-    )
-    for kind, status, code in table:
-        if isinstance(exc, kind):
-            return status, code
-    return 400, "refused"
+class GraphOps(ReviewOps):
+    """The graph's reads and answers, with its sync API in worker threads or its async API."""
 
+    def __init__(
+        self, graph: Pregel[Any, Any, Any, Any], *, run_async: bool, lease: timedelta
+    ) -> None:
+        self.graph = graph
+        self.inbox: Inbox[Any] = Inbox(graph, lease=lease)
+        self.run_async = run_async
 
-def friendly(exc: HITLError) -> str:
-    """What the page tells a reviewer whose answer was not sent."""
-    if isinstance(exc, (UnknownInterruptError, NoPendingInterruptError)):
-        return (
-            "This request is no longer pending: another reviewer answered it first (or it "
-            "was withdrawn). Nothing you entered was sent; the list below is up to date."
+    async def _call(
+        self,
+        sync: Callable[P, T],
+        async_: Callable[P, Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """`async_(...)` with the async API; else `sync(...)` in a worker thread."""
+        if self.run_async:
+            return await async_(*args, **kwargs)
+        return await run_in_threadpool(functools.partial(sync, *args, **kwargs))
+
+    async def failed_notifications(self) -> dict[str, str]:
+        from ..notify import afailed_deliveries, failed_deliveries
+
+        return await self._call(failed_deliveries, afailed_deliveries, self.graph)
+
+    async def pending(
+        self, *, limit: int | None = None, **filters: Unpack[Filters]
+    ) -> list[PendingInterrupt]:
+        return await self._call(self.inbox.pending, self.inbox.apending, limit=limit, **filters)
+
+    async def page(
+        self, *, after: str | None, before: str | None, limit: int, **filters: Unpack[Filters]
+    ) -> Page:
+        inbox = self.inbox
+        return await self._call(
+            inbox.page, inbox.apage, after=after, before=before, limit=limit, **filters
         )
-    if isinstance(exc, ResumeConflictError):
-        return (
-            "Another reviewer is answering or has answered this request, or the agent moved "
-            "on, while you were deciding. Nothing you entered was sent; the list below is up "
-            "to date."
+
+    async def count(self, **filters: Unpack[Filters]) -> int:
+        return await self._call(self.inbox.count, self.inbox.acount, **filters)
+
+    async def on_thread(self, thread_id: str) -> list[PendingInterrupt]:
+        config = _config(thread_id)
+        return await self._call(pending_interrupts, apending_interrupts, self.graph, config)
+
+    async def values(self, thread_id: str, checkpoint_id: str | None = None) -> Any:
+        config = _config(thread_id, checkpoint_id)
+        snapshot = await self._call(self.graph.get_state, self.graph.aget_state, config)
+        return snapshot.values
+
+    async def resume(
+        self, thread_id: str, answers: dict[str, object], *, expect_checkpoint: str | None
+    ) -> None:
+        await self._call(
+            self.inbox.resume,
+            self.inbox.aresume,
+            thread_id,
+            answers,
+            expect_checkpoint=expect_checkpoint,
         )
-    if isinstance(exc, RequestExpiredError):
-        return (
-            "This request expired before your answer arrived, so its default decision "
-            "applies. Nothing you entered was sent."
-        )
-    return f"Your answer was not sent: {exc}"
 
 
 def pending_on_thread(

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from ..core._pending import PendingInterrupt
-    from ._forms import Form, FormField, FormInputError
+    from ._forms import Form, FormField
+    from ._posted import FormInputError
 
 __all__ = ["Card", "Chrome", "cards_html", "layout", "login_body", "messages_html", "when"]
 

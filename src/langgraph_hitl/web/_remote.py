@@ -15,60 +15,44 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import convert_to_messages
 
-from ._ops import as_reviewer, pending_on_thread
+from ._ops import ReviewOps
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from ..core._pending import PendingInterrupt
     from ..inbox._remote import RemoteInbox
     from ..store._cursor import Page
+    from ._ops import Filters
 
 __all__ = ["RemoteOps"]
 
 
-def _with_messages(values: Any) -> Any:
+def _with_messages(values: object) -> object:
     if not isinstance(values, Mapping) or not isinstance(values.get("messages"), list):
         return values
     raw = values["messages"]
     return {**values, "messages": convert_to_messages(raw)}
 
 
-class RemoteOps:
+class RemoteOps(ReviewOps):
     """A deployment's requests, as the web reviewer reads and answers them."""
 
     def __init__(self, inbox: RemoteInbox) -> None:
         self.inbox = inbox
 
     async def pending(
-        self,
-        *,
-        tool: str | None = None,
-        type: str | None = None,
-        thread_id: str | None = None,
-        limit: int | None = None,
+        self, *, limit: int | None = None, **filters: Unpack[Filters]
     ) -> list[PendingInterrupt]:
-        """Pending requests across threads, oldest first."""
-        return await self.inbox.apending(tool=tool, type=type, thread_id=thread_id, limit=limit)
+        return await self.inbox.apending(limit=limit, **filters)
 
     async def page(
-        self,
-        *,
-        tool: str | None,
-        type: str | None,
-        after: str | None,
-        before: str | None,
-        limit: int,
-        thread_id: str | None = None,
+        self, *, after: str | None, before: str | None, limit: int, **filters: Unpack[Filters]
     ) -> Page:
-        """One page of pending requests, with the cursors of its neighbours."""
-        return await self.inbox.apage(
-            tool=tool, type=type, after=after, before=before, limit=limit, thread_id=thread_id
-        )
+        return await self.inbox.apage(after=after, before=before, limit=limit, **filters)
 
-    async def count(
-        self, *, tool: str | None, type: str | None, thread_id: str | None = None
-    ) -> int:
-        """How many requests are pending, with the same filters."""
-        return await self.inbox.acount(tool=tool, type=type, thread_id=thread_id)
+    async def count(self, **filters: Unpack[Filters]) -> int:
+        return await self.inbox.acount(**filters)
 
     async def failed_notifications(self) -> dict[str, str]:
         """Always empty: a deployment keeps no notification outbox of this library."""
@@ -82,26 +66,7 @@ class RemoteOps:
         """The thread's state, at its latest checkpoint or at `checkpoint_id`."""
         return _with_messages(await self.inbox.avalues(thread_id, checkpoint_id=checkpoint_id))
 
-    async def target(self, thread_id: str, interrupt_id: str) -> PendingInterrupt:
-        """The request an answer names: it must be pending on its thread right now.
-
-        Raises:
-            NoPendingInterruptError: The thread waits for nothing (or does not exist).
-            UnknownInterruptError: Nothing with that id (or tool call id) waits there.
-        """
-        return pending_on_thread(await self.on_thread(thread_id), thread_id, interrupt_id)
-
-    async def answer(
-        self,
-        item: PendingInterrupt,
-        answer: object,
-        *,
-        reviewer: str | None,
-        expect_checkpoint: str | None,
-    ) -> object:
-        """Send `answer` to `item` (as `reviewer`, for an approval); return what was sent."""
-        answer = as_reviewer(item, answer, reviewer)
-        await self.inbox.aresume(
-            str(item.thread_id), {item.id: answer}, expect_checkpoint=expect_checkpoint
-        )
-        return answer
+    async def resume(
+        self, thread_id: str, answers: dict[str, object], *, expect_checkpoint: str | None
+    ) -> None:
+        await self.inbox.aresume(thread_id, answers, expect_checkpoint=expect_checkpoint)
