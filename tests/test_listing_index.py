@@ -31,7 +31,7 @@ from langgraph_hitl.core._pending import LISTED_FIELDS, PendingInterrupt, listed
 from langgraph_hitl.inbox._inbox import Inbox
 from langgraph_hitl.store._backends import checkpoint_time
 from langgraph_hitl.store._cursor import Filters, Position
-from langgraph_hitl.store._listing import POSTGRES, SQLITE, page_query, table_query
+from langgraph_hitl.store._listing import POSTGRES, SQLITE, page_query
 from langgraph_hitl.testing import ScriptedChatModel, ai_tool_calls
 
 if TYPE_CHECKING:
@@ -301,7 +301,7 @@ def test_pages_walk_an_index_and_never_scan_the_writes_table(sql_saver: Any) -> 
     }
     for index, (filters, after, before) in cases.items():
         # A page of an exact table reads the filter's index alone, in order, and stops.
-        query = table_query(dialect, filters, after=after, before=before, limit=51)
+        query = page_query(dialect, filters, after=after, before=before, limit=51, exact=True)
         plan = _explain(sql_saver, query.sql, query.params, pg=pg)
         assert index in plan, plan
         for other in ("writes", "checkpoints", "Sort", "TEMP B-TREE"):

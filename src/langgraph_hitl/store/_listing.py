@@ -635,19 +635,30 @@ def page_query(
     after: Position | None,
     before: Position | None,
     limit: int,
+    exact: bool = False,
 ) -> Query:
-    """The query of a page: `limit` listing rows in order, each re-checked against its write.
+    """The query of a page: `limit` listing rows in order from a cursor.
 
-    The rows are chosen in a subquery of their own, so that the engine walks the index of
-    the filter in order and stops at `limit`, whatever it estimates of the re-check; a
-    row the re-check refuses (answered since the last drain) comes back without a write.
-    The write's blob is read only for a row whose value the listing does not hold.
+    `exact`: for a snapshot that shows the table exact (`page_plan`), the rows as the
+    table has them: one index walk in order that stops at `limit`, whatever the size of
+    the checkpoint tables. A row whose value the table does not hold comes back with
+    `found` NULL (its page is then read again, re-checked).
+
+    Else each row is re-checked against its write. The rows are then chosen in a subquery
+    of their own, so that the engine walks the index of the filter in order and stops at
+    `limit`, whatever it estimates of the re-check; a row the re-check refuses (answered
+    since the last drain) comes back without a write. The write's blob is read only for a
+    row whose value the listing does not hold.
     """
-    op = "<" if before is not None else ">"
     desc = before is not None
-    inner, params = _in_order(
-        filters, op, before if desc else after, desc=desc, columns=f"l.idx, {_STORED}"
-    )
+    op, at = ("<", before) if desc else (">", after)
+    if exact:
+        # Named: a driver that reads rows as dicts keeps one of two columns of the same name.
+        found = "CASE WHEN l.value IS NULL THEN NULL ELSE 1 END AS found"
+        columns = f"{_STORED}, {found}, NULL AS w_type, NULL AS w_blob"
+        sql, params = _in_order(filters, op, at, desc=desc, columns=columns)
+        return Query(d.sql(sql), (*params, limit))
+    inner, params = _in_order(filters, op, at, desc=desc, columns=f"l.idx, {_STORED}")
     order = ", ".join(f"l.{c}{' DESC' if desc else ''}" for c in _ORDER)
     sql = (
         "SELECT l.checkpoint_id, l.thread_id, l.interrupt_id, l.task_id, l.task_path, l.node, "
@@ -656,32 +667,6 @@ def page_query(
         f"LEFT {_JOIN_WRITE} "
         f"AND w.channel = '__interrupt__' AND {_PENDING} ORDER BY {order}"
     )
-    return Query(d.sql(sql), (*params, limit))
-
-
-def table_query(
-    d: Dialect,
-    filters: Filters,
-    *,
-    after: Position | None,
-    before: Position | None,
-    limit: int,
-) -> Query:
-    """`page_query`'s rows as the table has them: no row re-checked against its write.
-
-    For a snapshot that shows the table exact (`page_plan`): then this reads one index in
-    order and stops at `limit`, whatever the size of the checkpoint tables. A row whose
-    value the table does not hold comes back with `found` NULL (its page is then read
-    the re-checked way, which takes the value from the write).
-    """
-    op = "<" if before is not None else ">"
-    # Named: a driver that reads rows as dicts keeps one of two columns of the same name.
-    columns = (
-        f"{_STORED}, CASE WHEN l.value IS NULL THEN NULL ELSE 1 END AS found, "
-        "NULL AS w_type, NULL AS w_blob"
-    )
-    at = before if before is not None else after
-    sql, params = _in_order(filters, op, at, desc=before is not None, columns=columns)
     return Query(d.sql(sql), (*params, limit))
 
 
@@ -785,7 +770,7 @@ def page_plan(
 
     All its reads are made in one snapshot in which the queue is drained (`settled_plan`).
     When that snapshot also shows every trigger in place, the table is exactly what the
-    checkpoint tables say, and the page reads the table alone (`table_query`): one index
+    checkpoint tables say, and the page reads the table alone (`page_query` with `exact`): one index
     walk, which costs the same however large and however cold the checkpoint tables are.
     Else (a trigger dropped behind the listing's back) each row is re-checked against its
     write (`page_query`). Each request is tied to the node among `nodes` whose own task
@@ -798,11 +783,9 @@ def page_plan(
     yield from settled_plan(d, saver)
     at = before if before is not None else after
     exact = yield from _complete(d)
-    if exact:
-        raw = yield table_query(d, filters, after=after, before=before, limit=limit + 1)
-        if any(r[8] is None for r in raw):  # a value the table does not hold: from the write
-            exact = False
-    if not exact:
+    raw = yield page_query(d, filters, after=after, before=before, limit=limit + 1, exact=exact)
+    if exact and any(r[8] is None for r in raw):  # a value the table does not hold
+        exact = False
         raw = yield page_query(d, filters, after=after, before=before, limit=limit + 1)
     beyond = len(raw) > limit
     raw = raw[:limit]
