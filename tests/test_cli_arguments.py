@@ -537,3 +537,30 @@ async def test_the_async_opener_never_creates_either(tmp_path: Path, db: Path) -
         assert await saver.aget_tuple(_config("mail")) is not None
 
     assert not missing.exists()
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_a_postgresql_set_up_that_fails_is_unavailable_from_either_opener(
+    postgres_url: str, mode: str
+) -> None:
+    """Both openers say why the set-up failed in one error of the library's tree."""
+    import psycopg
+
+    with open_checkpointer(postgres_url):
+        pass  # the checkpointer's tables exist
+    # Another session holds the migrations table, so the next set-up cannot read it and
+    # gives up after its lock timeout (however fast the machine).
+    url = f"{postgres_url}{'&' if '?' in postgres_url else '?'}options=-c%20lock_timeout%3D100"
+
+    async def open_it() -> None:
+        if mode == "sync":
+            with open_checkpointer(url):
+                pass
+        else:
+            async with aopen_checkpointer(url):
+                pass
+
+    with psycopg.connect(postgres_url) as holder:
+        holder.execute("LOCK TABLE checkpoint_migrations IN ACCESS EXCLUSIVE MODE")
+        with pytest.raises(DatabaseUnavailableError, match="lock timeout"):
+            await open_it()

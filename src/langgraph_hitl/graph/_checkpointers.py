@@ -17,7 +17,7 @@ import sqlite3
 import stat
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote, urlsplit
 
 from ..core._errors import DatabaseUnavailableError, DatabaseURLError
@@ -170,18 +170,26 @@ def _check_access(path: str) -> None:
         os.close(fd)
 
 
-def _connect_sqlite(path: str, *, create: bool) -> sqlite3.Connection:
+class _SqliteConnect(NamedTuple):
+    """What both openers pass to `sqlite3.connect` (directly, or through aiosqlite)."""
+
+    database: str
+    uri: bool
+    # check_same_thread=False: LangGraph runs sync nodes in worker threads; SqliteSaver
+    # serializes access with its own lock. A writer waits up to 30 s for another's lock.
+    check_same_thread: bool = False
+    timeout: float = 30.0
+
+
+def _sqlite_connect(path: str, *, create: bool) -> _SqliteConnect:
+    """How to open `path`: created (with its folder) when missing, or never created."""
     if path == ":memory:":
-        return sqlite3.connect(path, check_same_thread=False)
+        return _SqliteConnect(path, uri=False)
     if create:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        target, uri = path, False
-    else:
-        # mode=rw: never create the file, even if it vanished since it was checked.
-        target, uri = f"file:{quote(str(Path(path).resolve()))}?mode=rw", True
-    # check_same_thread=False: LangGraph runs sync nodes in worker threads; SqliteSaver
-    # serializes access with its own lock.
-    return sqlite3.connect(target, check_same_thread=False, timeout=30, uri=uri)
+        return _SqliteConnect(path, uri=False)
+    # mode=rw: never create the file, even if it vanished since it was checked.
+    return _SqliteConnect(f"file:{quote(str(Path(path).resolve()))}?mode=rw", uri=True)
 
 
 @contextmanager
@@ -223,7 +231,7 @@ def open_checkpointer(url: str, *, create: bool = True) -> Iterator[BaseCheckpoi
 
     _check_access(target)
     try:
-        conn = _connect_sqlite(target, create=create)
+        conn = sqlite3.connect(**_sqlite_connect(target, create=create)._asdict())
     except sqlite3.Error as exc:
         raise _sqlite_unavailable(target, exc) from exc
     try:
@@ -255,7 +263,10 @@ async def aopen_checkpointer(
         except psycopg.Error as exc:
             raise _postgres_unavailable(target, exc) from exc
         try:
-            await postgres.setup()
+            try:
+                await postgres.setup()
+            except psycopg.OperationalError as exc:
+                raise _postgres_unavailable(target, exc) from exc
             yield postgres
         finally:
             await opened.__aexit__(None, None, None)
@@ -264,11 +275,8 @@ async def aopen_checkpointer(
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
     _check_access(target)
-    if target != ":memory:" and create:
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-    where = target if create or target == ":memory:" else f"file:{quote(target)}?mode=rw"
     try:
-        conn = await aiosqlite.connect(where, uri=not create)
+        conn = await aiosqlite.connect(**_sqlite_connect(target, create=create)._asdict())
     except sqlite3.Error as exc:
         raise _sqlite_unavailable(target, exc) from exc
     try:
