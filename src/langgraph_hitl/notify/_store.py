@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncDb", "SyncDb", "adb_for", "db_for", "is_async_saver", "last_rows"]
 
-_PG_SETUP_KEY = 3  # advisory key under PG_LOCK_NS (1 and 2 are the inbox's)
+_PG_SETUP_KEY = 5  # advisory key under PG_LOCK_NS (1 to 4 are the store's)
 
 
 class SyncDb(Protocol):

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..core._compat import postgres_cursor, sqlite_connection
 from ..core._plan import adrive, drive
-from ._listing import POSTGRES, SQLITE, Dialect, Many, Op, Plan, Tx
+from ._listing_sql import POSTGRES, SQLITE, Dialect, Many, Op, Plan, Tx
 
 if TYPE_CHECKING:
     import asyncio
