@@ -7,6 +7,8 @@ neither repeat nor drop a request, also while requests are added and answered.
 
 from __future__ import annotations
 
+import gc
+import json
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +20,7 @@ from langgraph_hitl.core._plan import drive
 from langgraph_hitl.inbox._bounds import bounds
 from langgraph_hitl.inbox._inbox import Inbox
 from langgraph_hitl.inbox._listing import ListingEffect, Outcome, Query, Reader, Ready
+from langgraph_hitl.store import _listing as store_listing
 from langgraph_hitl.store._cursor import Filters, Position, decode_cursor, encode_cursor
 from langgraph_hitl.store._listing import SQLITE, RawPage
 
@@ -103,6 +106,43 @@ def test_pending_takes_a_cursor_and_iter_pending_streams_everything(graph: Graph
     assert _ids(list(inbox.iter_pending(page_size=1))) == _ids(inbox.pending())
     assert [i.thread_id for i in inbox.iter_pending(after=first.next_cursor)] == threads[2:]
     assert inbox.pending(limit=0) == []
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgres"], indirect=True)
+def test_a_stream_builds_each_request_as_it_is_handed_on(graph: Graph) -> None:
+    # A page of SQL rows is held, not a page of built requests: the consumer that drops
+    # each one keeps one alive at a time (the collector never walks a built page).
+    _start(graph, "mhmhmhmh")
+    inbox = Inbox(graph)
+
+    def alive() -> int:
+        return sum(1 for o in gc.get_objects() if type(o) is PendingInterrupt)
+
+    before = alive()
+    seen = []
+    for item in inbox.iter_pending(page_size=4):
+        seen.append((item.thread_id, alive() - before))
+        del item
+
+    assert [n for _, n in seen] == [1] * 8
+    assert [t for t, _ in seen] == [i.thread_id for i in inbox.pending()]
+
+
+def test_a_page_after_the_kept_schemas_are_cleared_reads_its_own_again(
+    graph: Graph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One schema kept: the second page (`h`, then `m`) clears it to read the new one, and
+    # must read again the one it shares with the first page.
+    monkeypatch.setattr(store_listing, "SCHEMAS_KEPT", 1)
+    threads = _start(graph, "mmhm")
+    inbox = Inbox(graph)
+
+    pages = _walk(inbox, 2)
+
+    walked = [i for p in pages for i in p.items]
+    exact = [p for t in threads for p in pending_interrupts(graph, _config(t))]
+    assert [(i.id, i.response_schema) for i in walked] == [(i.id, i.response_schema) for i in exact]
+    assert len({json.dumps(i.response_schema, sort_keys=True) for i in walked}) == 2
 
 
 def test_pages_are_stable_while_requests_come_and_go(graph: Graph) -> None:

@@ -10,11 +10,11 @@ reads that one thread's state. Other checkpointers take the exact path for every
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast
 
-from ..store._backends import checkpoint_time
+from ..store._backends import checkpoint_time, paused_gc
 from ..store._cursor import Filters, Page, Position, encode_cursor, keeps, page_of, position_of
 from ..store._listing import Dialect, RawPage, Schemas, count_plan, page_plan
 from ..store._listing import Plan as ListingPlan
@@ -145,19 +145,17 @@ def _page(
 
 
 def _merge(
-    resolved: list[PendingInterrupt | Position], exact: list[PendingInterrupt]
-) -> list[PendingInterrupt]:
+    resolved: Iterable[PendingInterrupt | Position], exact: list[PendingInterrupt]
+) -> Iterator[PendingInterrupt]:
     """The page's items, each request tied to no node replaced by its exact reading."""
     by_id = {(p.thread_id, p.id): p for p in exact}
-    out = []
     for entry in resolved:
         if isinstance(entry, Position):
             found = by_id.get((entry.thread_id, entry.interrupt_id))
             if found is None:
                 continue  # answered since the row was read
             entry = found
-        out.append(entry)
-    return out
+        yield entry
 
 
 class Reader:
@@ -199,12 +197,12 @@ class Reader:
         )
 
     @staticmethod
-    def items(raw: RawPage) -> Steps[list[PendingInterrupt]]:
-        """A page's requests: each one tied to no node read from its thread's state."""
-        threads = tuple(dict.fromkeys(i.thread_id for i in raw.items if isinstance(i, Position)))
-        if not threads:
-            return cast("list[PendingInterrupt]", raw.items)
-        exact = yield ReadThreads(threads)
+    def items(raw: RawPage) -> Steps[Iterator[PendingInterrupt]]:
+        """A page's requests, built as they are iterated (no I/O is left to do then): each
+        one tied to no node read from its thread's state first."""
+        if not raw.unbound:
+            return cast("Iterator[PendingInterrupt]", iter(raw.items))
+        exact = yield ReadThreads(raw.unbound)
         assert isinstance(exact, list)
         return _merge(raw.items, exact)
 
@@ -224,7 +222,9 @@ class Reader:
         if at.before is not None and not raw.earlier and raw.read < at.limit:
             raw = yield from self.read(dialect, at.filters, None, None, at.limit, neighbours=True)
         items = yield from self.items(raw)
-        return _page(at.filters, items, raw.more, raw.earlier, at=here, raw=raw)
+        with paused_gc():  # a page of small dicts kept at once: no cycles to look for
+            listed = list(items)
+        return _page(at.filters, listed, raw.more, raw.earlier, at=here, raw=raw)
 
     def count(self, filters: Filters) -> Steps[int]:
         """The plan of `Inbox.count`."""
@@ -247,7 +247,9 @@ class Reader:
         items = []
         while not stream.done:
             read = len(items)
-            items.extend((yield from stream.next_page()))
+            page = yield from stream.next_page()
+            with paused_gc():  # the whole listing kept: no cycles to look for
+                items.extend(page)
             # A call each time PAGE_SIZE more requests are read.
             for done in range(read - read % PAGE_SIZE + PAGE_SIZE, len(items) + 1, PAGE_SIZE):
                 report(on_progress, done, max(total, done))
@@ -269,15 +271,18 @@ class Stream:
         self.page_size = at.limit
         self.done = False
 
-    def next_page(self) -> Steps[list[PendingInterrupt]]:
-        """The plan of the next page's requests; the last one sets `done`."""
+    def next_page(self) -> Steps[Iterator[PendingInterrupt]]:
+        """The plan of the next page's requests, built as they are iterated (after the
+        plan: no I/O is left then); the last one sets `done`."""
         dialect = yield from _ready()
         if dialect is None:
             self.done = True
             everything = yield from _read_threads(self.filters.thread_id)
-            return page_of(
-                everything, self.filters, after=self.start, before=None, limit=len(everything)
-            )[0]
+            return iter(
+                page_of(
+                    everything, self.filters, after=self.start, before=None, limit=len(everything)
+                )[0]
+            )
         raw = yield from self.reader.read(
             dialect, self.filters, self.start, None, self.page_size, neighbours=False
         )

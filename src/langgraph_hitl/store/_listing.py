@@ -38,7 +38,7 @@ import ormsgpack
 from ._backends import paused_gc
 from ._claims import PG_LOCK_NS
 from ._cursor import Filters, Position
-from ._listing_rows import SCHEMAS_KEPT, Entries, Rows, Schemas, node_of, page_items
+from ._listing_rows import SCHEMAS_KEPT, Entries, PageItems, Rows, Schemas, node_of
 from ._listing_sql import (
     BACKFILL,
     BEGIN,
@@ -61,7 +61,7 @@ from ._listing_sql import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
@@ -251,9 +251,10 @@ _KEY = "(l.checkpoint_id, l.thread_id, l.interrupt_id)"
 class RawPage:
     """A page as read: its requests, the positions of every row read, its neighbours."""
 
-    items: list[PendingInterrupt | Position]
-    """The page's requests in listing order; a `Position` where the request is tied to no
-    node of the graph (raised in a subgraph, say): its thread is read the exact way."""
+    items: Iterable[PendingInterrupt | Position]
+    """The page's requests in listing order, built as they are iterated (`PageItems`); a
+    `Position` where the request is tied to no node of the graph (raised in a subgraph,
+    say): its thread is read the exact way."""
     read: int
     """How many rows the page read, listed or not."""
     first: Position | None
@@ -262,6 +263,8 @@ class RawPage:
     the drain moves no cursor)."""
     more: bool
     earlier: bool
+    unbound: tuple[str, ...] = ()
+    """The threads of the requests given as a `Position`."""
 
 
 def _exists(d: Dialect, filters: Filters, op: str, at: Position, *, exact: bool) -> Query:
@@ -384,10 +387,12 @@ def page_plan(
         raw.reverse()
     first = Position(*raw[0][:3]) if raw else None
     last = Position(*raw[-1][:3]) if raw else None
-    missing = sorted({r[7] for r in raw if r[7] is not None and r[6] is not None} - set(schemas))
+    used = {r[7] for r in raw if r[7] is not None and r[6] is not None}
+    missing = sorted(used - set(schemas))
     if missing:
         if len(schemas) + len(missing) > SCHEMAS_KEPT:
             schemas.clear()  # bounded: a listing of endless distinct schemas reads them again
+            missing = sorted(used)  # this page's own, those kept before included
         marks = ", ".join("?" for _ in missing)
         got = yield Query(
             d.sql(f"SELECT digest, body FROM hitl_listing_schemas WHERE digest IN ({marks})"),
@@ -422,10 +427,10 @@ def page_plan(
         for thread_id, interrupt_id in found_ids:
             ids[str(thread_id)].append(str(interrupt_id))
     yield COMMIT
-    with paused_gc():  # thousands of small dicts, no cycles: a collector pass costs more
-        items = page_items(raw, saver, schemas, nodes, ids)
+    # The page's own schemas: a later page may clear the caller's before these are built.
+    items = PageItems(raw, saver, {k: schemas[k] for k in used}, nodes, ids)
     more, earlier = (other, beyond) if before is not None else (beyond, other)
-    return RawPage(items, len(raw), first, last, more, earlier)
+    return RawPage(items, len(raw), first, last, more, earlier, items.unbound)
 
 
 def count_plan(d: Dialect, saver: BaseCheckpointSaver[Any], filters: Filters) -> Plan[int]:

@@ -1,7 +1,7 @@
 """What a listing reads is turned into: a drain's rows from its writes, a page's requests.
 
 A drain decodes each queued interrupt write once and stores what a listed request needs
-(`Entries`); a page builds its requests straight from those rows (`page_items`), without
+(`Entries`); a page builds its requests straight from those rows (`PageItems`), without
 reading a checkpoint blob, and ties each to the node whose own task raised it
 (`node_of`).
 """
@@ -21,12 +21,12 @@ from ._backends import Decoder, checkpoint_time
 from ._cursor import Position, kind_of, tool_of
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
     from datetime import datetime
 
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
-__all__ = ["SCHEMAS_KEPT", "Entries", "Rows", "Schemas", "node_of", "page_items"]
+__all__ = ["SCHEMAS_KEPT", "Entries", "PageItems", "Rows", "Schemas", "node_of"]
 
 
 def node_of(task_path: str, task_id: str, interrupt_id: str, nodes: Sequence[str]) -> str | None:
@@ -117,56 +117,88 @@ Schemas = dict[str, Any]
 SCHEMAS_KEPT = 256
 
 
-def page_items(
-    raw: list[tuple[Any, ...]],
-    saver: BaseCheckpointSaver[Any],
-    schemas: Schemas,
-    nodes: Sequence[str],
-    ids: dict[str, list[str]],
-) -> list[PendingInterrupt | Position]:
-    """The page's requests, built straight from its rows: one pass, no checkpoint blob."""
-    out: list[PendingInterrupt | Position] = []
-    known = frozenset(nodes)
-    stamps: dict[str, tuple[datetime | None, str]] = {}
-    unpack = ormsgpack.unpackb
-    decoder: Decoder | None = None
-    for cid, tid, iid, task_id, path, node, packed, digest, found, kind, blob in raw:
-        if found is None:
-            continue  # answered since the drain: not listed (its row still moves the cursor)
-        if node is not None:
-            # A node this graph lacks: the thread is another graph's (read it the exact way).
-            name = node if node in known else None
-        else:
-            name = node_of(path or "", task_id, iid, nodes)
-        if name is None:
-            out.append(Position(cid, tid, iid))
-            continue
-        if packed is not None:
-            value = unpack(packed)
-            schema = None if digest is None else schemas[digest]
-        else:  # a value that is not plain data: the serializer's own reading of the write
-            decoder = decoder or Decoder()
-            item = next(
-                (
-                    i
-                    for i in decoder.loads(saver, str(kind), bytes(blob)) or ()
-                    if isinstance(i, Interrupt) and i.id == iid
-                ),
-                None,
-            )
-            if item is None:
+class PageItems:
+    """A page's requests, built straight from its rows: no checkpoint blob, no I/O.
+
+    Each request is built as the page is iterated: a stream hands it on as it is made and
+    the consumer drops it, so the cyclic collector never walks a whole page of young
+    objects (what it did when a page of a thousand was built at once and kept). A caller
+    that keeps them all (`list(...)`) builds them under `paused_gc` instead.
+
+    Which requests are tied to a node of the graph is settled here, on the rows alone
+    (`node_of`); `unbound` names the threads of those tied to none (raised in a subgraph,
+    say): they are a `Position`, to be read the exact way.
+    """
+
+    __slots__ = ("_ids", "_names", "_rows", "_saver", "_schemas", "unbound")
+
+    def __init__(
+        self,
+        raw: Rows,
+        saver: BaseCheckpointSaver[Any],
+        schemas: Schemas,
+        nodes: Sequence[str],
+        ids: dict[str, list[str]],
+    ) -> None:
+        known = frozenset(nodes)
+        names: list[str | None] = []
+        unbound: dict[str, None] = {}
+        for _c, tid, iid, task_id, path, node, _v, _d, found, _k, _b in raw:
+            if found is None:
+                names.append(None)  # answered since the drain: skipped (see `__iter__`)
                 continue
-            value, schema = item.value, item.response_schema
-        stamp = stamps.get(tid)
-        if stamp is None:
-            stamp = stamps[tid] = (checkpoint_time(cid), version_of(cid, ids.get(tid) or [iid]))
-        if type(value) is dict:
-            # What `_pending` reads of a value, without its Mapping check (an ABC's).
-            call, kind_, expires = value.get("tool_call_id"), value.get("type"), None
-            if "expires_at" in value:
-                expires = parse_time(value["expires_at"])
-            out.append(
-                listed(
+            if node is not None:
+                # A node this graph lacks: the thread is another graph's (read the exact way).
+                name = node if node in known else None
+            else:
+                name = node_of(path or "", task_id, iid, nodes)
+            names.append(name)
+            if name is None:
+                unbound[tid] = None
+        self._rows = raw
+        self._names = names
+        self._saver = saver
+        self._schemas = schemas
+        self._ids = ids
+        self.unbound = tuple(unbound)
+
+    def __iter__(self) -> Iterator[PendingInterrupt | Position]:
+        stamps: dict[str, tuple[datetime | None, str]] = {}
+        unpack = ormsgpack.unpackb
+        schemas, ids = self._schemas, self._ids
+        decoder: Decoder | None = None
+        for row, name in zip(self._rows, self._names, strict=True):
+            cid, tid, iid, _t, _p, _n, packed, digest, found, kind, blob = row
+            if found is None:
+                continue  # answered since the drain: not listed (its row still moves the cursor)
+            if name is None:
+                yield Position(cid, tid, iid)
+                continue
+            if packed is not None:
+                value = unpack(packed)
+                schema = None if digest is None else schemas[digest]
+            else:  # a value that is not plain data: the serializer's own reading of the write
+                decoder = decoder or Decoder()
+                item = next(
+                    (
+                        i
+                        for i in decoder.loads(self._saver, str(kind), bytes(blob)) or ()
+                        if isinstance(i, Interrupt) and i.id == iid
+                    ),
+                    None,
+                )
+                if item is None:
+                    continue
+                value, schema = item.value, item.response_schema
+            stamp = stamps.get(tid)
+            if stamp is None:
+                stamp = stamps[tid] = (checkpoint_time(cid), version_of(cid, ids.get(tid) or [iid]))
+            if type(value) is dict:
+                # What `_pending` reads of a value, without its Mapping check (an ABC's).
+                call, kind_, expires = value.get("tool_call_id"), value.get("type"), None
+                if "expires_at" in value:
+                    expires = parse_time(value["expires_at"])
+                yield listed(
                     iid,
                     value,
                     schema if type(schema) is dict else None,
@@ -180,10 +212,8 @@ def page_items(
                     expires,
                     stamp[1],
                 )
-            )
-            continue
-        out.append(
-            make_pending(
+                continue
+            yield make_pending(
                 Interrupt(value, iid, response_schema=schema),
                 node=name,
                 path=(name,),
@@ -192,5 +222,3 @@ def page_items(
                 created_at=stamp[0],
                 version=stamp[1],
             )
-        )
-    return out
