@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import forked
 import httpx
 import server_graphs
 from langgraph_sdk import get_client, get_sync_client
@@ -239,7 +240,7 @@ def cli(
     environ = {k: v for k, v in os.environ.items() if k not in _DROPPED}
     environ.update(OFFLINE)
     environ.update(env or {})
-    return subprocess.run(
+    return forked.run(
         [sys.executable, "-m", "langgraph_hitl", *args],
         input=stdin,
         capture_output=True,
@@ -265,7 +266,7 @@ class Reviewer:
         environ.update(OFFLINE)
         environ.update(env or {})
         port = free_port()
-        self.process = subprocess.Popen(
+        self.process = forked.Popen(
             [sys.executable, "-m", "langgraph_hitl", "serve", *args, "--port", str(port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

@@ -8,11 +8,11 @@ thread left as it was; the audit record lists every vote with the time it was gi
 from __future__ import annotations
 
 import json
-import multiprocessing
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import forked
 import pytest
 from graphs.gated import paused, where
 from graphs.mail import OUTBOX_ENV, ask
@@ -366,7 +366,7 @@ def durable_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def _vote_in_a_process(db: str, thread_id: str, answer: object) -> dict[str, Any]:
-    context = multiprocessing.get_context("spawn")
+    context = forked.context()
     results = context.Queue()
     process = context.Process(target=vote, args=(db, PAYMENTS, thread_id, answer, results))
     process.start()

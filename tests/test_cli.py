@@ -10,11 +10,11 @@ from __future__ import annotations
 import io
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import forked
 import pytest
 from graphs.mail import OUTBOX_ENV, ask
 
@@ -24,6 +24,8 @@ from langgraph_hitl.cli._terminal import Progress
 from langgraph_hitl.core._graphref import GraphSpecError, load_graph
 
 if TYPE_CHECKING:
+    import subprocess
+
     from langchain_core.runnables import RunnableConfig
 
 GRAPHS = Path(__file__).parent / "graphs"
@@ -40,7 +42,7 @@ def _config(thread_id: str) -> RunnableConfig:
 def _cli(
     *args: str, stdin: str = "", env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    return forked.run(
         [sys.executable, "-m", "langgraph_hitl", *args],
         input=stdin,
         capture_output=True,

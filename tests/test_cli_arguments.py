@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+import forked
 import httpx
 import psycopg
 import pytest
@@ -44,7 +45,7 @@ PG_PASSWORD_ENV = "LANGGRAPH_HITL_TEST_POSTGRES_PASSWORD_URL"
 
 
 def _cli(*args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    return forked.run(
         [sys.executable, "-m", "langgraph_hitl", *args],
         input=stdin,
         capture_output=True,
@@ -190,7 +191,7 @@ def test_serve_with_the_right_password_never_shows_it() -> None:
     password = urlsplit(url).password
     assert password
     port = _free_port()
-    proc = subprocess.Popen(
+    proc = forked.Popen(
         [sys.executable, "-m", "langgraph_hitl", "serve", MAIL, "--db", url, "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -448,7 +449,7 @@ def test_serve_on_a_busy_port_is_one_line_and_no_banner(db: Path) -> None:
 
 def test_serve_prints_its_banner_once_it_listens(db: Path) -> None:
     port = _free_port()
-    proc = subprocess.Popen(
+    proc = forked.Popen(
         [
             sys.executable,
             "-m",

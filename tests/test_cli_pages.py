@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import forked
 import pytest
 from graphs.mail import ask
 
@@ -24,7 +25,7 @@ THREADS = ["t1", "t2", "t3"]
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    return forked.run(
         [sys.executable, "-m", "langgraph_hitl", *args],
         capture_output=True,
         text=True,
@@ -95,7 +96,7 @@ class _Reviewer:
     """`langgraph-hitl review` as a real process, read up to each prompt it prints."""
 
     def __init__(self, db: Path) -> None:
-        self.process = subprocess.Popen(
+        self.process = forked.Popen(
             [sys.executable, "-m", "langgraph_hitl", "review", MAIL, "--db", str(db)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

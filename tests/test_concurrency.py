@@ -15,7 +15,6 @@ waiting for it.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import queue
 import threading
@@ -23,6 +22,7 @@ import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import forked
 import pytest
 from graphs.mail import OUTBOX_ENV, ask
 from graphs.worker import DUEL_KINDS, duel, hold, opened
@@ -81,7 +81,7 @@ def test_two_processes_answer_the_same_request_exactly_once(
     gate.mkdir()
     trials = [(f"{kind}-{n}", kind) for kind in DUEL_KINDS for n in range(TRIALS)]
     _start(durable_url, [thread for thread, _ in trials])
-    context = multiprocessing.get_context("spawn")
+    context = forked.context()
     barrier = context.Barrier(2)
     results: Any = context.Queue()
     names = ("a", "b")
@@ -152,7 +152,7 @@ def test_a_killed_reviewer_blocks_the_thread_no_longer_than_its_lease(
     started = tmp_path / "started"
     lease = 60.0
     _start(durable_url, ["held"])
-    context = multiprocessing.get_context("spawn")
+    context = forked.context()
     reviewer = context.Process(
         target=hold, args=(durable_url, "held", {"type": "approve"}, str(started), lease)
     )

@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import forked
 import pytest
 from graphs.mail import ask
 from langgraph.checkpoint.memory import InMemorySaver
@@ -29,6 +29,8 @@ from langgraph_hitl.core._graphref import load_graph
 from langgraph_hitl.web import create_app
 
 if TYPE_CHECKING:
+    import subprocess
+
     from langchain_core.runnables import RunnableConfig
 
 GRAPHS = Path(__file__).parent / "graphs"
@@ -80,7 +82,7 @@ def _config(thread_id: str) -> RunnableConfig:
 
 
 def _cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    return forked.run(
         [sys.executable, "-m", "langgraph_hitl", *args],
         input=stdin,
         capture_output=True,

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import forked
 import pytest
 from graphs.mail import make_graph
 
@@ -38,7 +39,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def _run_and_kill(url: str, seed: int, steps: int) -> None:
-    child = subprocess.Popen(
+    child = forked.Popen(
         [sys.executable, str(CHILD), url, str(seed)],
         stdout=subprocess.PIPE,
         text=True,

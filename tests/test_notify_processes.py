@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import forked
 import pytest
 from graphs.mail import ask
 from notify_support import LOOPBACK, SECRET, WAIT, HttpReceiver, SmtpReceiver
@@ -66,7 +67,7 @@ def _start(db: str, count: int) -> set[str]:
 
 def _spawn(*args: str, ahead: float | None = None) -> subprocess.Popen[str]:
     cli = ["-m", "langgraph_hitl"] if ahead is None else [str(LATER), str(ahead)]
-    return subprocess.Popen(
+    return forked.Popen(
         [sys.executable, *cli, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import forked
 import pytest
 from graphs.mail import OUTBOX_ENV
 from graphs.worker import opened
@@ -33,7 +33,7 @@ def durable_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def _worker(*args: str, env: dict[str, str]) -> tuple[int, Any]:
-    run = subprocess.run(
+    run = forked.run(
         [sys.executable, "-m", "graphs.worker", *args],
         capture_output=True,
         text=True,

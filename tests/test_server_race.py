@@ -9,9 +9,9 @@ and the tool's side effect happens once.
 
 from __future__ import annotations
 
-import multiprocessing
 from typing import TYPE_CHECKING
 
+import forked
 import pytest
 from server_support import Server, ai_message, race, serve, tool_call
 
@@ -41,7 +41,7 @@ def test_parallel_reviewers_apply_each_request_once(server: Server) -> None:
             threads[thread_id] = f"RACE-{n}"
             rounds.append((thread_id, item.id))
 
-    spawn = multiprocessing.get_context("spawn")
+    spawn = forked.context()
     barrier = spawn.Barrier(len(REVIEWERS))
     results = spawn.Queue()
     workers = [

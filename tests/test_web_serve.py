@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import forked
 import httpx
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
@@ -38,7 +39,7 @@ def free_port() -> int:
 
 
 def seed(db: Path) -> str:
-    done = subprocess.run(
+    done = forked.run(
         [sys.executable, "examples/review_demo.py", "--db", str(db)],
         cwd=ROOT,
         capture_output=True,
@@ -46,7 +47,7 @@ def seed(db: Path) -> str:
         timeout=120,
         check=True,
     )
-    return done.stdout
+    return str(done.stdout)
 
 
 class Server:
@@ -55,7 +56,7 @@ class Server:
     def __init__(self, db: Path, *extra: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
+        self.proc = forked.Popen(
             [
                 sys.executable,
                 "-m",
@@ -100,7 +101,7 @@ class Server:
 
 def serve_once(db: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     """`serve` that is expected to refuse to start."""
-    return subprocess.run(
+    return forked.run(
         [
             *(sys.executable, "-m", "langgraph_hitl", "serve", "examples/review_demo.py:graph"),
             *("--db", str(db), "--port", str(free_port()), *extra),
