@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -35,6 +34,7 @@ from langgraph_hitl.core._graphref import load_graph
 from .mail import OUTBOX_ENV, RuleModel, ask
 
 if TYPE_CHECKING:
+    import subprocess
     from multiprocessing.queues import Queue
 
     from langchain_core.runnables import RunnableConfig
@@ -93,7 +93,9 @@ TESTS = Path(__file__).parents[1]
 
 def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     """Run `python -m langgraph_hitl *args` in a process of its own, these graphs importable."""
-    return subprocess.run(
+    import forked  # the tests' (this module is also loaded as a graph file, without them)
+
+    return forked.run(
         [sys.executable, "-m", "langgraph_hitl", *args],
         input=stdin,
         capture_output=True,
