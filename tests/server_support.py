@@ -106,6 +106,15 @@ class Server:
         """Stop the server now (a test of what a client meets when it goes away)."""
         _stop(self.process)
 
+    def kill(self) -> None:
+        """Kill the server with SIGKILL, as a crash or a lost machine would end it.
+
+        A graceful stop waits (30 s here) for the runs and connections still open.
+        """
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+
     def client(self) -> SyncLangGraphClient:
         """An SDK client of the server (close it after use)."""
         return get_sync_client(url=self.url, api_key=self.api_key)

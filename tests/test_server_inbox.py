@@ -349,7 +349,7 @@ def test_a_server_lost_after_accepting_says_the_answer_was_accepted(
             worker = threading.Thread(target=answer)
             worker.start()
             wait_until(lambda: lost.effects(state="entered"), what="the tool to run")
-            lost.stop()
+            lost.kill()
             worker.join(timeout=120)
     assert not worker.is_alive()
     (failure,) = failures
