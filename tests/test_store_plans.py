@@ -2,7 +2,7 @@
 
 The sync and async backends drive the same plan with real cursors (the PostgreSQL tests
 run both); here the plan alone shows that the index is built once and that the advisory
-lock is released even when building fails.
+lock is released even when building fails; an invalid index is rebuilt.
 """
 
 from __future__ import annotations
@@ -45,18 +45,19 @@ def _run(outcomes: list[Any]) -> tuple[list[str], BaseException | None]:
     return ran, None
 
 
-def test_an_existing_index_is_left_alone() -> None:
-    ran, error = _run([{"exists": 1}])
+def test_an_existing_valid_index_is_left_alone() -> None:
+    ran, error = _run([{"valid": True}])
     assert error is None
     assert len(ran) == 1
 
 
 def test_whoever_holds_the_lock_builds_and_releases_it() -> None:
-    ran, error = _run([None, {"ok": True}, None, {"pg_advisory_unlock": True}])
+    ran, error = _run([None, {"ok": True}, None, None, {"pg_advisory_unlock": True}])
     assert error is None
     assert "pg_try_advisory_lock" in ran[1]
-    assert "CREATE INDEX" in ran[2].upper()
-    assert "pg_advisory_unlock" in ran[3]
+    assert "indisvalid" in ran[2]  # looked again, under the lock
+    assert "CREATE INDEX" in ran[3].upper()
+    assert "pg_advisory_unlock" in ran[4]
 
 
 def test_without_the_lock_nothing_is_built() -> None:
@@ -66,16 +67,39 @@ def test_without_the_lock_nothing_is_built() -> None:
     assert "pg_try_advisory_lock" in ran[1]
 
 
+def test_an_index_built_meanwhile_is_not_built_again() -> None:
+    ran, error = _run([None, {"ok": True}, {"valid": True}, {"pg_advisory_unlock": True}])
+    assert error is None
+    assert not any("CREATE INDEX" in sql.upper() for sql in ran)
+    assert "pg_advisory_unlock" in ran[3]
+
+
+def test_an_invalid_index_is_dropped_then_built_under_the_lock() -> None:
+    outcomes = [{"valid": False}, {"ok": True}, {"valid": False}, None, None, {"unlock": True}]
+    ran, error = _run(outcomes)
+    assert error is None
+    assert "pg_try_advisory_lock" in ran[1]
+    assert "DROP INDEX" in ran[3].upper()
+    assert "CREATE INDEX" in ran[4].upper()
+    assert "pg_advisory_unlock" in ran[5]
+
+
+def test_an_invalid_index_is_left_to_the_lock_holder() -> None:
+    ran, error = _run([{"valid": False}, {"ok": False}])
+    assert error is None
+    assert not any("DROP INDEX" in sql.upper() for sql in ran)
+
+
 def test_a_failed_build_still_releases_the_lock_then_raises() -> None:
     failure = RuntimeError("disk full")
-    ran, error = _run([None, {"ok": True}, failure, {"pg_advisory_unlock": True}])
+    ran, error = _run([None, {"ok": True}, None, failure, {"pg_advisory_unlock": True}])
     assert error is failure
-    assert "CREATE INDEX" in ran[2].upper()
-    assert "pg_advisory_unlock" in ran[3]  # the unlock ran after the failed build
+    assert "CREATE INDEX" in ran[3].upper()
+    assert "pg_advisory_unlock" in ran[4]  # the unlock ran after the failed build
 
 
 def test_when_the_unlock_fails_too_the_build_failure_is_raised() -> None:
     failure = RuntimeError("disk full")
-    ran, error = _run([None, {"ok": True}, failure, RuntimeError("connection lost")])
+    ran, error = _run([None, {"ok": True}, None, failure, RuntimeError("connection lost")])
     assert error is failure
-    assert "pg_advisory_unlock" in ran[3]
+    assert "pg_advisory_unlock" in ran[4]

@@ -121,6 +121,7 @@ class Inbox(BaseInbox[Effect, Outcome], Generic[OutputT]):
                 self._backend.setup()
                 self._ready = True
             self._listing.run(setup_plan(self._listing.dialect))
+            self._backend.index()  # after the triggers: see `PostgresBackend.index`
             self._listing_ready = True
         return self._listing
 
@@ -131,6 +132,7 @@ class Inbox(BaseInbox[Effect, Outcome], Generic[OutputT]):
                     await self._abackend.setup()
                     self._aready = True
             await self._alisting.run(setup_plan(self._alisting.dialect))
+            await self._abackend.index()
             self._alisting_ready = True
         return self._alisting
 

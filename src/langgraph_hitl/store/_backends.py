@@ -106,7 +106,13 @@ _PG_INDEX = (
     f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {_PG_INDEX_NAME} ON checkpoint_writes "
     "(thread_id, checkpoint_id) WHERE channel = '__interrupt__' AND checkpoint_ns = ''"
 )
-_PG_HAS_INDEX = "SELECT 1 FROM pg_indexes WHERE indexname = %s AND schemaname = current_schema()"
+# Whether the index is there and usable: a build that failed (cancelled, deadlocked, its
+# connection lost) leaves an invalid index behind, which writers still keep up to date.
+_PG_INDEX_STATE = """SELECT i.indisvalid AS valid FROM pg_index AS i
+JOIN pg_class AS c ON c.oid = i.indexrelid
+JOIN pg_namespace AS n ON n.oid = c.relnamespace
+WHERE c.relname = %s AND n.nspname = current_schema()"""
+_PG_DROP_INDEX = f"DROP INDEX CONCURRENTLY IF EXISTS {_PG_INDEX_NAME}"
 # Advisory lock keys under this library's namespace (`_claims.PG_LOCK_NS`); 1 is the
 # claims table's (`_claims.PG_SETUP_KEY`).
 _PG_INDEX_KEY = 2
@@ -205,18 +211,24 @@ def _pg_index_steps() -> StatementPlan[None]:
     """The statements that build the interrupt-write index once, across processes.
 
     A statement plan (`_postgres`): the sync and the async backend run it on their own
-    cursor. The advisory lock is released even when building the index fails; that
-    failure is the error raised.
+    cursor. Only the holder of the advisory lock builds; the others list without the index
+    meanwhile. Under the lock, an invalid index (left by a build that failed) is dropped
+    and built again. The lock is released even when the build fails; that failure is the
+    error raised, and the next set-up, in any process, starts over.
     """
-    found = yield (_PG_HAS_INDEX, (_PG_INDEX_NAME,))
-    if found is not None:
+    found = yield (_PG_INDEX_STATE, (_PG_INDEX_NAME,))
+    if found is not None and found["valid"]:
         return
-    # Whoever holds the lock builds the index; the others list without it meanwhile.
     row = yield ("SELECT pg_try_advisory_lock(%s, %s) AS ok", (PG_LOCK_NS, _PG_INDEX_KEY))
     if not (row and row["ok"]):
         return
     try:
-        yield (_PG_INDEX, ())
+        # Again under the lock: whoever held it before may have built it meanwhile.
+        found = yield (_PG_INDEX_STATE, (_PG_INDEX_NAME,))
+        if found is None or not found["valid"]:
+            if found is not None:
+                yield (_PG_DROP_INDEX, ())
+            yield (_PG_INDEX, ())
     except Exception:
         with suppress(Exception):  # the build's failure is the one to report
             yield _PG_UNLOCK
@@ -239,6 +251,12 @@ class Backend:
     def setup(self) -> None:
         """Create what listing and claiming need (idempotent)."""
         self.setup_claims()
+
+    def index(self) -> None:
+        """Build the interrupt-write index where it is built apart (idempotent).
+
+        Called after the listing's triggers are in place (see `PostgresBackend.index`).
+        """
 
     def setup_claims(self) -> None:
         """Create the claims table, once per backend."""
@@ -287,6 +305,13 @@ class PostgresBackend(Backend):
     def setup(self) -> None:
         self.postgres.setup()
         self.setup_claims()
+
+    def index(self) -> None:
+        # Built CONCURRENTLY, the index holds a lock on checkpoint_writes that CREATE
+        # TRIGGER waits for, and waits itself for every older transaction: a process that
+        # created the listing's triggers while another built the index deadlocked. So the
+        # inbox builds it once the triggers are committed; from then on, no process of
+        # ours creates them again, and nothing of ours waits on the build.
         with self._cursor() as cur:
             execute(cur, _pg_index_steps())
 
@@ -351,6 +376,9 @@ class AsyncBackend:
         """Create what listing and claiming need (idempotent)."""
         await self.setup_claims()
 
+    async def index(self) -> None:
+        """Async twin of `Backend.index`."""
+
     async def setup_claims(self) -> None:
         """Create the claims table, once per backend."""
         if self._claims_ready:
@@ -411,7 +439,9 @@ class AsyncPostgresBackend(AsyncBackend):
     async def setup(self) -> None:
         await self.postgres.setup()
         await self.setup_claims()
-        async with self._cursor() as cur:
+
+    async def index(self) -> None:
+        async with self._cursor() as cur:  # after the triggers: see `PostgresBackend.index`
             await aexecute(cur, _pg_index_steps())
 
 
