@@ -79,6 +79,33 @@ def free_port() -> int:
         return port
 
 
+_COUNTED: dict[int, int] = {}
+_HOOKED: list[bool] = []  # whether this process has the hook (hooks cannot be removed)
+_HOOKING = threading.Lock()
+
+
+def _count_connects(event: str, args: tuple[Any, ...]) -> None:
+    if event == "socket.connect":
+        address = args[1]
+        if isinstance(address, tuple) and len(address) >= 2 and address[1] in _COUNTED:
+            _COUNTED[address[1]] += 1
+
+
+@contextmanager
+def counted_connects(port: int) -> Iterator[dict[int, int]]:
+    """Count this process's TCP connection attempts to `port` (its `socket.connect` audit
+    events, sync and asyncio alike), refused ones included: `counted[port]`."""
+    with _HOOKING:
+        if not _HOOKED:
+            sys.addaudithook(_count_connects)
+            _HOOKED.append(True)
+        _COUNTED[port] = 0
+    try:
+        yield _COUNTED
+    finally:
+        _COUNTED.pop(port, None)
+
+
 def tool_call(name: str, **args: Any) -> dict[str, Any]:
     """A tool call as an AI message carries it (JSON)."""
     return {"name": name, "args": args, "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"}

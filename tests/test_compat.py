@@ -11,6 +11,7 @@ import uuid
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import ormsgpack
 import pytest
 from langchain_core.messages import ToolMessage
@@ -206,6 +207,33 @@ def test_saver_accessors_and_their_loud_failure(tmp_path: Path) -> None:
         _compat.postgres_cursor(object())
     with pytest.raises(UpstreamChangedError, match="storage as a dict"):
         _compat.memory_storage(object())
+
+
+async def test_the_sdk_clients_http_layer_and_its_loud_failure() -> None:
+    from langgraph_sdk import get_client, get_sync_client
+
+    sync = get_sync_client(url="http://127.0.0.1:1", api_key=None)
+    http = _compat.sdk_http(sync)
+    assert isinstance(http.client, httpx.Client)
+    assert str(http.client.base_url) == "http://127.0.0.1:1"
+    sync.close()
+    client = get_client(url="http://127.0.0.1:1", api_key=None)
+    assert isinstance(_compat.sdk_http(client).client, httpx.AsyncClient)
+    await client.aclose()
+
+    with pytest.raises(UpstreamChangedError, match=r"object\.http\.client and \.http\.request_"):
+        _compat.sdk_http(object())
+
+    class OldHttp:
+        client = object()
+
+        def request_reconnect(self, path: str, method: str) -> None: ...
+
+    class Old:
+        http = OldHttp()
+
+    with pytest.raises(UpstreamChangedError, match="reconnect_limit"):
+        _compat.sdk_http(Old())
 
 
 def test_jsonplus_stores_an_interrupt_with_the_kw_args_extension() -> None:

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import inspect
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from server_support import Reviewer, Server, ai_message, cli, free_port, serve, tool_call
+from server_support import (
+    Reviewer,
+    Server,
+    ai_message,
+    cli,
+    counted_connects,
+    free_port,
+    serve,
+    tool_call,
+)
 
 from langgraph_hitl import Inbox, ServerError
+from langgraph_hitl.cli._main import build_parser
+from langgraph_hitl.cli._remote import remote_inbox
+from langgraph_hitl.inbox._remote import RemoteInbox
+from langgraph_hitl.inbox._remote_io import SDK_RETRIES
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -54,7 +68,7 @@ def test_an_unknown_assistant_names_the_graphs_there_are(server: Server) -> None
 
 def test_an_unreachable_server_is_one_clear_error() -> None:
     url = f"http://127.0.0.1:{free_port()}"
-    with Inbox.from_server(url) as inbox:
+    with Inbox.from_server(url, retries=0) as inbox:
         with pytest.raises(ServerError, match="Cannot reach the LangGraph Server") as down:
             inbox.pending()
         assert down.value.status_code is None
@@ -63,10 +77,54 @@ def test_an_unreachable_server_is_one_clear_error() -> None:
             inbox.resume(str(uuid.uuid4()), {"data": "x"})
 
 
-async def test_an_unreachable_server_async() -> None:
-    async with Inbox.from_server(f"http://127.0.0.1:{free_port()}") as inbox:
+@pytest.mark.parametrize("retries", [0, 2])
+def test_retries_is_how_often_a_refused_request_is_tried_again(retries: int) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with counted_connects(port) as counted, Inbox.from_server(url, retries=retries) as inbox:
         with pytest.raises(ServerError, match="Cannot reach"):
-            await inbox.apending()
+            inbox.pending()
+        assert counted[port] == retries + 1
+
+
+async def test_an_unreachable_server_async() -> None:
+    port = free_port()
+    with counted_connects(port) as counted:
+        async with Inbox.from_server(f"http://127.0.0.1:{port}", retries=1) as inbox:
+            with pytest.raises(ServerError, match="Cannot reach"):
+                await inbox.apending()
+        assert counted[port] == 2
+
+
+def test_by_default_an_inbox_retries_as_the_sdk_does() -> None:
+    assert SDK_RETRIES == 5
+    assert Inbox.from_server("http://127.0.0.1:1").retries == SDK_RETRIES
+    default = inspect.signature(Inbox.from_server).parameters["retries"].default
+    assert default == inspect.signature(RemoteInbox).parameters["retries"].default == SDK_RETRIES
+    args = build_parser().parse_args(["inbox", "--url", "http://127.0.0.1:1"])
+    assert remote_inbox(args).retries == SDK_RETRIES
+    args = build_parser().parse_args(["inbox", "--url", "http://127.0.0.1:1", "--retries", "0"])
+    assert remote_inbox(args).retries == 0
+
+
+@pytest.mark.parametrize("retries", [-1, 1.5, True, "3"])
+def test_retries_that_are_no_count_are_refused(retries: Any) -> None:
+    with pytest.raises(ValueError, match=r"retries must be an int of at least 0.*got"):
+        Inbox.from_server("http://127.0.0.1:1", retries=retries)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--url", "http://127.0.0.1:1", "--retries", "-1"], "'-1' must be 0 or more"),
+        (["--url", "http://127.0.0.1:1", "--retries", "many"], "'many' is not a whole number"),
+    ],
+)
+def test_a_wrong_retries_option_is_one_line(args: list[str], says: str) -> None:
+    done = cli("inbox", *args)
+    assert done.returncode == 2, done
+    assert says in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
 @pytest.mark.parametrize("url", ["127.0.0.1:2024", "", "ftp://host"])

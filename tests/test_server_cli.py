@@ -99,7 +99,9 @@ def test_expire_applies_the_timeout_answers(server: Server) -> None:
         (["--url", "http://127.0.0.1:1", "graph.py:g"], ["give no GRAPH with it"]),
         (["--url", "http://127.0.0.1:1", "--db", "x.db"], ["give no --db with it"]),
         ([], ["missing GRAPH and --db URL", "--url URL"]),
-        (["--assistant", "agent"], ["--assistant need --url URL"]),
+        (["--assistant", "agent"], ["--assistant needs --url URL"]),
+        (["--retries", "0"], ["--retries needs --url URL"]),
+        (["--assistant", "a", "--retries", "1"], ["--assistant and --retries need --url URL"]),
         (["--url", "127.0.0.1:2024"], ["--url: url must be the server's http://"]),
         (["--url", "http://127.0.0.1:1", "--api-key-env", "HITL_NO_SUCH_VAR"], ["not set"]),
     ],
@@ -120,7 +122,8 @@ def test_wrong_options_are_one_line(
 def test_an_unreachable_server_is_one_line() -> None:
     url = f"http://127.0.0.1:{free_port()}"
     for command in ("inbox", "review", "expire"):
-        one_line_error(cli(command, "--url", url), "Cannot reach the LangGraph Server", url)
+        done = cli(command, "--url", url, "--retries", "0")
+        one_line_error(done, "Cannot reach the LangGraph Server", url)
 
 
 def test_an_unknown_assistant_is_one_line(server: Server) -> None:

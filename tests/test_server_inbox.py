@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from server_graphs import DEADLINE, SURVEY_SCHEMA
-from server_support import Server, ai_message, serve, tool_call, wait_until
+from server_support import Server, ai_message, counted_connects, serve, tool_call, wait_until
 
 from langgraph_hitl import (
     Inbox,
@@ -329,6 +330,16 @@ def test_a_page_size_below_ten_is_refused(size: object) -> None:
         RemoteInbox("http://127.0.0.1:1", page_size=size)  # type: ignore[arg-type]
 
 
+def _inside(thread: threading.Thread, function: str) -> bool:
+    """Whether `thread` is running `function` now (somewhere on its stack)."""
+    frame = sys._current_frames().get(thread.ident or 0)
+    while frame is not None:
+        if frame.f_code.co_name == function:
+            return True
+        frame = frame.f_back
+    return False
+
+
 # The SDK warns as it tries to reconnect to the run's stream; the server is gone for good.
 @pytest.mark.filterwarnings("ignore:Request failed, attempting reconnect:UserWarning")
 def test_a_server_lost_after_accepting_says_the_answer_was_accepted(
@@ -337,7 +348,9 @@ def test_a_server_lost_after_accepting_says_the_answer_was_accepted(
     with serve(tmp_path / "lost") as lost:
         thread_id = lost.start("held", ai_message(tool_call("hold_payment", invoice_id="H-1")))
         failures: list[BaseException] = []
-        with Inbox.from_server(lost.url) as inbox:
+        port = int(lost.url.rsplit(":", 1)[1])
+        # One reconnect of the wait for the run, whose request is tried twice.
+        with counted_connects(port) as counted, Inbox.from_server(lost.url, retries=1) as inbox:
             (item,) = inbox.pending()
 
             def answer() -> None:
@@ -349,8 +362,12 @@ def test_a_server_lost_after_accepting_says_the_answer_was_accepted(
             worker = threading.Thread(target=answer)
             worker.start()
             wait_until(lambda: lost.effects(state="entered"), what="the tool to run")
+            # Sent, with its headers back: the SDK reads the result's body (its own name).
+            wait_until(lambda: _inside(worker, "_decode_json"), what="the wait for the run")
+            counted[port] = 0
             lost.kill()
             worker.join(timeout=120)
+            assert counted[port] == 2
     assert not worker.is_alive()
     (failure,) = failures
     assert isinstance(failure, ServerError)

@@ -364,7 +364,8 @@ def test_serve_refuses_to_start_on_an_unreachable_server_or_an_unknown_assistant
 ) -> None:
     down = f"http://127.0.0.1:{free_port()}"
     port = str(free_port())
-    one_line(cli("serve", "--url", down, "--port", port), "Cannot reach the LangGraph Server", down)
+    unreachable = cli("serve", "--url", down, "--retries", "0", "--port", port)
+    one_line(unreachable, "Cannot reach the LangGraph Server", down)
     one_line(
         cli("serve", "--url", server.url, "--assistant", "nope", "--port", port),
         "no assistant 'nope'",

@@ -1,20 +1,22 @@
-"""The command line's `--url URL [--assistant ID] [--api-key-env VAR]`: a deployment's inbox.
+"""The command line's `--url URL [--assistant ID] [--api-key-env VAR] [--retries N]`.
 
 `inbox`, `review` and `expire` read either a graph's checkpointer (`GRAPH --db URL`) or a
 LangGraph Server deployment (`--url URL`, no GRAPH and no `--db`). This module adds the
-options and turns them into a `RemoteInbox`; a wrong combination is one line, exit 2.
+options and turns them into a `RemoteInbox` (a deployment's inbox); a wrong combination
+is one line, exit 2.
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 from typing import TYPE_CHECKING
 
 from ..inbox._remote import RemoteInbox
+from ..inbox._remote_io import SDK_RETRIES
 
 if TYPE_CHECKING:
-    import argparse
     from collections.abc import Mapping
 
 __all__ = ["UsageError", "add_server_args", "remote_inbox", "source_problem"]
@@ -25,7 +27,7 @@ class UsageError(ValueError):
 
 
 def add_server_args(parser: argparse.ArgumentParser) -> None:
-    """Add `--url`, `--assistant` and `--api-key-env` to a subcommand."""
+    """Add `--url`, `--assistant`, `--api-key-env` and `--retries` to a subcommand."""
     parser.add_argument(
         "--url",
         default=None,
@@ -44,6 +46,24 @@ def add_server_args(parser: argparse.ArgumentParser) -> None:
         metavar="VAR",
         help="with --url: the environment variable holding the server's API key",
     )
+    parser.add_argument(
+        "--retries",
+        default=None,
+        type=_retries,
+        metavar="N",
+        help="with --url: how often a request that cannot reach the server is tried again "
+        f"(default {SDK_RETRIES}, about 7.5 s; 0: say at once that it is unreachable)",
+    )
+
+
+def _retries(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
+    return value
 
 
 def source_problem(args: argparse.Namespace) -> str | None:
@@ -61,11 +81,16 @@ def source_problem(args: argparse.Namespace) -> str | None:
         return None
     remote_only = [
         flag
-        for flag, value in (("--assistant", args.assistant), ("--api-key-env", args.api_key_env))
+        for flag, value in (
+            ("--assistant", args.assistant),
+            ("--api-key-env", args.api_key_env),
+            ("--retries", args.retries),
+        )
         if value is not None
     ]
     if remote_only:
-        return f"{' and '.join(remote_only)} need --url URL (a LangGraph Server deployment)."
+        verb = "needs" if len(remote_only) == 1 else "need"
+        return f"{' and '.join(remote_only)} {verb} --url URL (a LangGraph Server deployment)."
     if graph is None or db is None:
         missing = " and ".join(n for n, v in (("GRAPH", graph), ("--db URL", db)) if v is None)
         return (
@@ -93,6 +118,11 @@ def remote_inbox(args: argparse.Namespace, environ: Mapping[str, str] | None = N
                 "(or is empty); export the server's API key in it."
             )
     try:
-        return RemoteInbox(args.url, assistant_id=args.assistant, api_key=api_key)
+        return RemoteInbox(
+            args.url,
+            assistant_id=args.assistant,
+            api_key=api_key,
+            retries=SDK_RETRIES if args.retries is None else args.retries,
+        )
     except ValueError as exc:
         raise UsageError(f"--url: {exc}") from None

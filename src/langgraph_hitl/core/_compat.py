@@ -60,6 +60,7 @@ __all__ = [
     "interrupts_of",
     "memory_storage",
     "postgres_cursor",
+    "sdk_http",
     "sqlite_connection",
 ]
 
@@ -233,6 +234,24 @@ def memory_storage(saver: object) -> dict[str, Any]:
     if not isinstance(storage, dict):
         raise _changed(f"{type(saver).__name__}.storage as a dict of threads", storage)
     return storage
+
+
+# --- langgraph_sdk's HTTP layer (checked when a remote inbox makes its clients) ------------
+
+
+def sdk_http(client: object) -> Any:
+    """An SDK client's HTTP layer, `client.http`: its httpx client (`.client`) and the
+    request that reconnects to a run's `Location` (`.request_reconnect`, with its
+    `reconnect_limit`). Neither is documented; `get_sync_client` and `get_client` give
+    no way to set the transport's retries or the join's reconnects."""
+    http = getattr(client, "http", None)
+    reconnect = getattr(http, "request_reconnect", None)
+    if http is None or getattr(http, "client", None) is None or not callable(reconnect):
+        name = type(client).__name__
+        raise _changed(f"langgraph_sdk's {name}.http.client and .http.request_reconnect")
+    if "reconnect_limit" not in inspect.signature(reconnect).parameters:
+        raise _changed("langgraph_sdk's http.request_reconnect(..., reconnect_limit=)")
+    return http
 
 
 del _ns, _n

@@ -94,6 +94,7 @@ class Inbox(BaseInbox[Effect, Outcome], Generic[OutputT]):
         assistant_id: str | None = None,
         api_key: str | None = None,
         headers: Mapping[str, str] | None = None,
+        retries: int = 5,
     ) -> RemoteInbox:
         """The inbox of a LangGraph Server deployment, over its API (see `RemoteInbox`).
 
@@ -102,10 +103,15 @@ class Inbox(BaseInbox[Effect, Outcome], Generic[OutputT]):
             assistant_id: Only this assistant's threads (an assistant id or a graph id).
             api_key: Sent as `x-api-key` (default: `langgraph_sdk`'s environment lookup).
             headers: Extra headers on every request.
+            retries: How many more times a request that cannot reach the server is tried,
+                and a cut-off wait for a run's result reconnects (default 5, as
+                `langgraph_sdk`; 0 reports an unreachable server at once).
         """
         from ._remote import RemoteInbox
 
-        return RemoteInbox(url, assistant_id=assistant_id, api_key=api_key, headers=headers)
+        return RemoteInbox(
+            url, assistant_id=assistant_id, api_key=api_key, headers=headers, retries=retries
+        )
 
     # -- carrying the plans out ----------------------------------------------------------
 

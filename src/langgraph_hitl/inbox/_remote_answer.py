@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from langgraph.types import GraphOutput
 
@@ -38,6 +39,13 @@ if TYPE_CHECKING:
     from ._remote_reader import Server
 
 __all__ = ["expire_plan", "resume_plan"]
+
+
+def _segment(value: str) -> str:
+    """`value` as one path segment: reserved characters escaped, and `.` or `..` too
+    (httpx would collapse them as a relative path)."""
+    quoted = quote(value, safe="")
+    return quoted.replace(".", "%2E") if quoted in (".", "..") else quoted
 
 
 def _due(item: PendingInterrupt, now: datetime) -> bool:
@@ -112,7 +120,11 @@ def resume_plan(
         raise
     run_id = str(run["run_id"])
     try:
-        joined = yield Call("runs", "join", (thread_id, run_id))
+        # `runs.join`'s own request, with this inbox's count of reconnects.
+        where = f"/threads/{_segment(thread_id)}/runs/{_segment(run_id)}/join"
+        joined = yield Call(
+            "http", "request_reconnect", (where, "GET"), {"reconnect_limit": reader.retries}
+        )
         final = yield Call("runs", "get", (thread_id, run_id))
     except ServerError as exc:
         # Past this point the answer is the server's: say so, not "nothing was sent".

@@ -17,15 +17,21 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
+from ..core._compat import sdk_http
 from ..core._errors import ServerError
 from ..core._plan import adrive, drive
 
 if TYPE_CHECKING:
     from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 
-__all__ = ["Call", "Steps", "Transport"]
+__all__ = ["SDK_RETRIES", "Call", "Steps", "Transport"]
 
 T = TypeVar("T")
+
+SDK_RETRIES = 5
+"""What `langgraph_sdk`'s clients do: a refused connection is tried 5 more times (httpcore's
+backoff, about 7.5 s in all), and a run's result stream that is cut off is reconnected 5
+times (1, 2, 4, 5 and 5 s apart): long enough for a restart or a deploy."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +48,22 @@ Steps = Generator[Call, Any, T]
 
 
 class Transport:
-    """The sync and async SDK clients of one server, made when first needed."""
+    """The sync and async SDK clients of one server, made when first needed.
 
-    def __init__(self, url: str, *, api_key: str | None, headers: Mapping[str, str] | None) -> None:
+    The clients are `langgraph_sdk`'s, with its URL, headers, API key lookup and timeouts;
+    only their transport is this inbox's own, so that `retries` applies.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        api_key: str | None,
+        headers: Mapping[str, str] | None,
+        retries: int = SDK_RETRIES,
+    ) -> None:
         self.url = url
+        self.retries = retries
         self._api_key = api_key
         self._headers = dict(headers or {})
         self._sync: SyncLangGraphClient | None = None
@@ -60,17 +78,37 @@ class Transport:
     def _sync_client(self) -> SyncLangGraphClient:
         if self._sync is None:
             from langgraph_sdk import get_sync_client
+            from langgraph_sdk.client import SyncLangGraphClient
 
-            self._sync = get_sync_client(**self._client_kwargs())
+            # Made (and never opened) for what the SDK sets: URL, headers, timeouts.
+            made = sdk_http(get_sync_client(**self._client_kwargs())).client
+            self._sync = SyncLangGraphClient(
+                httpx.Client(
+                    base_url=made.base_url,
+                    headers=made.headers,
+                    timeout=made.timeout,
+                    transport=httpx.HTTPTransport(retries=self.retries),
+                )
+            )
         return self._sync
 
     def _async_client(self) -> LangGraphClient:
         loop = asyncio.get_running_loop()
         if self._async is None or self._async[0] is not loop:
             from langgraph_sdk import get_client
+            from langgraph_sdk.client import LangGraphClient
 
+            made = sdk_http(get_client(**self._client_kwargs())).client
+            client = LangGraphClient(
+                httpx.AsyncClient(
+                    base_url=made.base_url,
+                    headers=made.headers,
+                    timeout=made.timeout,
+                    transport=httpx.AsyncHTTPTransport(retries=self.retries),
+                )
+            )
             # An httpx async client belongs to the loop it was made in.
-            self._async = (loop, get_client(**self._client_kwargs()))
+            self._async = (loop, client)
         return self._async[1]
 
     def close(self) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..core._errors import ServerError
-from ._remote_io import Call, Steps
+from ._remote_io import SDK_RETRIES, Call, Steps
 from ._remote_page import Listing, stamp_of
 from ._remote_wire import ThreadRecord, is_uuid, items_from_state, items_of
 
@@ -42,12 +42,16 @@ class Server:
         url: The server's URL (for messages).
         assistant_id: Only threads of this assistant (an assistant id or a graph id).
         page_size: Threads per listing request.
+        retries: How often the wait for a run's result reconnects when its stream is cut.
     """
 
-    def __init__(self, url: str, *, assistant_id: str | None, page_size: int) -> None:
+    def __init__(
+        self, url: str, *, assistant_id: str | None, page_size: int, retries: int = SDK_RETRIES
+    ) -> None:
         self.url = url
         self.assistant_id = assistant_id
         self.page_size = page_size
+        self.retries = retries
         self._filter: dict[str, str] | None = None
         self._nodes: dict[str, tuple[str, ...]] = {}
 

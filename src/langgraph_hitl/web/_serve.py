@@ -1,6 +1,6 @@
 """`langgraph-hitl serve GRAPH --db URL` (or `--url URL`): the web reviewer on uvicorn.
 
-With `--url URL [--assistant ID] [--api-key-env VAR]` it reviews a LangGraph Server
+With `--url URL [--assistant ID] [--api-key-env VAR] [--retries N]` it reviews a LangGraph Server
 deployment through its API instead of a graph's checkpointer. Before it listens it checks
 that the server answers, takes the key, and has the assistant: each is one line, exit 2.
 
