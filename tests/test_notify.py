@@ -8,7 +8,7 @@ reminder windows and deadlines; nothing sleeps.
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -47,6 +47,11 @@ def _graph(checkpointer: BaseCheckpointSaver[Any], threads: dict[str, Any]) -> G
 
 def _by_thread(inbox: Inbox[Any]) -> dict[str, PendingInterrupt]:
     return {p.thread_id or "": p for p in inbox.pending()}
+
+
+def _expiry(item: PendingInterrupt) -> datetime:
+    assert item.expires_at is not None
+    return item.expires_at
 
 
 def _events(received: list[Received]) -> list[tuple[str, str]]:
@@ -181,10 +186,12 @@ def test_one_reminder_before_the_deadline(
     before = timedelta(minutes=15)
 
     inbox.notify(channels, remind_before=before)
-    clock.advance(DEADLINE - before - timedelta(seconds=1))
+    # Each deadline counts from its own checkpoint's real time: read them, not guessed.
+    first, last = sorted(_expiry(p) for p in inbox.pending())
+    clock.advance_to(first - before - timedelta(seconds=1))
     inbox.notify(channels, remind_before=before)
-    assert len(hook.received) == 2  # not yet: the window opens in a second
-    clock.advance(timedelta(seconds=2))
+    assert len(hook.received) == 2  # not yet: the first window opens in a second
+    clock.advance_to(last - before + timedelta(seconds=1))
     reminded = inbox.notify(channels, remind_before=before)
     clock.advance(timedelta(minutes=5))
     again = inbox.notify(channels, remind_before=before)
@@ -226,7 +233,7 @@ def test_expired_is_announced_when_expire_answers_a_request(
     inbox.notify(channels)
     early = _by_thread(inbox)["early"]
     inbox.resume("early", {early.id: Approve(reviewer="ada")})  # a human, in time
-    clock.advance(DEADLINE + timedelta(seconds=1))
+    clock.advance_to(max(_expiry(p) for p in inbox.pending()) + timedelta(seconds=1))
     if seen_overdue:
         assert inbox.notify(channels).outcomes == ()  # overdue: armed, nothing sent yet
     before = {p.thread_id: p for p in inbox.pending()}

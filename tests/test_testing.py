@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 import pytest
@@ -19,7 +20,7 @@ from langchain_core.messages import (
 from langchain_core.tools import tool
 
 from langgraph_hitl import HITLError, InvalidHistoryError, ScriptExhaustedError
-from langgraph_hitl.testing import ModelCall, ScriptedChatModel, ai_tool_calls
+from langgraph_hitl.testing import FakeClock, ModelCall, ScriptedChatModel, ai_tool_calls
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -295,3 +296,17 @@ def test_without_strict_history_any_history_is_answered() -> None:
     model = ScriptedChatModel(responses=["Sure."])
     call = ai_tool_calls(("send_email", {"to": "ann"}))
     assert model.invoke([call, HumanMessage(content="Never mind.")]).content == "Sure."
+
+
+def test_a_fake_clock_moves_to_a_moment_and_never_back() -> None:
+    start = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+    clock = FakeClock(start)
+    deadline = start + timedelta(hours=4, microseconds=7)
+    assert clock.advance_to(deadline) == deadline
+    assert clock() == deadline
+    assert clock.advance_to(deadline) == deadline  # where it is: allowed
+    with pytest.raises(ValueError, match=r"only moves forward; 2026-12-01T09:00:00\+00:00"):
+        clock.advance_to(start)
+    with pytest.raises(ValueError, match="timezone-aware datetime, got datetime"):
+        clock.advance_to(datetime(2026, 12, 2, 9, 0))
+    assert clock() == deadline  # a refused move moves nothing

@@ -7,7 +7,7 @@ type-check: when it starts to, mypy reports the ignore as unused and this file f
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Annotated, Any
 
 from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
@@ -48,7 +48,7 @@ from langgraph_hitl import (
     resume,
     resume_command,
 )
-from langgraph_hitl.testing import ModelCall, ScriptedChatModel, ai_tool_calls
+from langgraph_hitl.testing import FakeClock, ModelCall, ScriptedChatModel, ai_tool_calls
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -101,6 +101,10 @@ config: RunnableConfig = {"configurable": {"thread_id": "typed"}}
 # --- testing kit --------------------------------------------------------------------------
 assert_type(model.calls, list[ModelCall])
 assert_type(model.remaining, int)
+fake_clock = FakeClock(datetime(2026, 12, 1, tzinfo=timezone.utc))
+assert_type(fake_clock.advance(timedelta(hours=1)), datetime)
+assert_type(fake_clock.advance_to(datetime(2026, 12, 2, tzinfo=timezone.utc)), datetime)
+fake_clock.advance_to(date(2026, 12, 3))  # type: ignore[arg-type]
 assert_type(ai_tool_calls(("weather", {"city": "Oslo"})), AIMessage)
 ScriptedChatModel(["hi"])  # type: ignore[call-arg]
 

@@ -43,6 +43,24 @@ class FakeClock:
             self._now += delta
             return self._now
 
+    def advance_to(self, moment: datetime) -> datetime:
+        """Move the clock to `moment` (timezone-aware, not before now); return it.
+
+        For a time read off a request, e.g. `clock.advance_to(item.expires_at)`: a
+        deadline counts from its checkpoint's real time, a moment after the clock was made
+        that a fixed `advance` can only guess (on a loaded machine, seconds).
+        """
+        if not isinstance(moment, datetime) or moment.tzinfo is None:
+            raise ValueError(f"advance_to needs a timezone-aware datetime, got {moment!r}")
+        with self._lock:
+            if moment < self._now:
+                raise ValueError(
+                    f"a FakeClock only moves forward; {moment.isoformat()} is before its "
+                    f"time, {self._now.isoformat()}"
+                )
+            self._now = moment
+            return self._now
+
 
 @contextmanager
 def use_clock(clock: Clock) -> Iterator[Clock]:
