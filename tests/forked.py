@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
+DROP_CAPABILITIES_ENV = "LANGGRAPH_HITL_TEST_DROP_CAPABILITIES"
+"""In a child's environment, set to 1: it runs without any capability (`zygote.py`)."""
 WARM = (
     "aiosqlite",
     "langgraph.checkpoint.postgres",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -244,24 +243,21 @@ def test_a_file_that_is_not_a_database_is_one_line(command: str, tmp_path: Path)
     assert _snapshot(tmp_path) == before, "nothing created or changed"
 
 
-# Root reads any file, whatever its mode. Without its capabilities (setpriv, from
-# util-linux) it is held to the file modes like anyone else, and it can still run this
-# interpreter (which may live where only root may go, unlike a user such as nobody).
-_UNPRIVILEGED = (
-    ["setpriv", "--bounding-set=-all", "--inh-caps=-all", "--"] if os.geteuid() == 0 else []
-)
+# Root reads any file, whatever its mode. Without its capabilities (dropped in the
+# forked child, as `setpriv --bounding-set=-all --inh-caps=-all` would drop them for a
+# program it starts) it is held to the file modes like anyone else, and it still owns the
+# interpreter's files (which may live where only root may go, unlike a user such as nobody).
+_UNPRIVILEGED = {forked.DROP_CAPABILITIES_ENV: "1"} if os.geteuid() == 0 else {}
 
 
 def _unprivileged(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    if _UNPRIVILEGED and shutil.which("setpriv") is None:
-        pytest.skip("running as root and setpriv (util-linux) is not installed")
-    return subprocess.run(
-        [*_UNPRIVILEGED, sys.executable, "-m", "langgraph_hitl", *args],
+    return forked.run(
+        [sys.executable, "-m", "langgraph_hitl", *args],
         input=stdin,
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "200", **_UNPRIVILEGED},
         check=False,
     )
 

@@ -126,3 +126,50 @@ def test_a_context_process_starts_with_the_callers_environment_and_folder(
 
     assert [s[1:] for s in seen] == [("first", str(tmp_path)), ("second", str(tmp_path))]
     assert os.getpid() not in {s[0] for s in seen}
+
+
+_CAPABILITIES = """
+import json, os, sys
+status = dict(line.split(":\\t", 1) for line in open("/proc/self/status").read().splitlines())
+try:
+    open(sys.argv[1]).close()
+    opened = "yes"
+except PermissionError:
+    opened = "permission denied"
+print(json.dumps({
+    "uid": os.geteuid(), "effective": status["CapEff"].strip(),
+    "bounding": status["CapBnd"].strip(), "opened": opened,
+    "env": os.environ.get(sys.argv[2]),
+}))
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root has capabilities to give up")
+def test_a_child_can_give_up_every_capability_so_root_obeys_file_modes(
+    tmp_path: Path,
+) -> None:
+    script = tmp_path / "caps.py"
+    script.write_text(_CAPABILITIES, encoding="utf-8")
+    locked = tmp_path / "locked"
+    locked.write_text("secret", encoding="utf-8")
+    locked.chmod(0o000)
+    argv = [sys.executable, str(script), str(locked), forked.DROP_CAPABILITIES_ENV]
+
+    def child(env: dict[str, str]) -> dict[str, Any]:
+        done = forked.run(argv, capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        seen: dict[str, Any] = json.loads(done.stdout)
+        return seen
+
+    root = child(dict(os.environ))
+    bare = child({**os.environ, forked.DROP_CAPABILITIES_ENV: "1"})
+
+    assert root["opened"] == "yes"  # with its capabilities, root reads a file of mode 000
+    assert int(root["effective"], 16) != 0
+    assert bare == {
+        "uid": 0,
+        "effective": "0000000000000000",
+        "bounding": "0000000000000000",
+        "opened": "permission denied",
+        "env": None,  # the request, not the program's environment
+    }

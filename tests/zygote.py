@@ -40,6 +40,8 @@ PRELOAD = (
     "starlette",
     "uvicorn",
 )
+DROP_CAPABILITIES_ENV = "LANGGRAPH_HITL_TEST_DROP_CAPABILITIES"  # (forked.DROP_CAPABILITIES_ENV)
+"""Set to 1 in a request's environment: the child gives up every capability first."""
 BASE_PATH = sys.path[1:]
 """The interpreter's own path, without this script's folder (the zygote has no PYTHONPATH)."""
 
@@ -52,6 +54,35 @@ def _preload() -> None:
     for module in pkgutil.walk_packages(langgraph_hitl.__path__, "langgraph_hitl."):
         if not module.name.endswith("__main__"):
             importlib.import_module(module.name)
+
+
+def _drop_capabilities() -> None:
+    """Give up every capability, for good, as `setpriv --bounding-set=-all
+    --inh-caps=-all` gives a program it starts: root is then held to the file modes
+    like anyone else (it still owns its files, so the interpreter's own keep working)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    with open("/proc/sys/kernel/cap_last_cap") as f:
+        last = int(f.read())
+    for cap in range(last + 1):  # from the bounding set: no later exec gets one back
+        if libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), f"PR_CAPBSET_DROP {cap}")
+
+    class Header(ctypes.Structure):
+        _fields_ = (("version", ctypes.c_uint32), ("pid", ctypes.c_int))
+
+    class Data(ctypes.Structure):
+        _fields_ = (
+            ("effective", ctypes.c_uint32),
+            ("permitted", ctypes.c_uint32),
+            ("inheritable", ctypes.c_uint32),
+        )
+
+    header = Header(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    empty = (Data * 2)()  # two 32-bit halves, all zero
+    if libc.capset(ctypes.byref(header), empty) != 0:
+        raise OSError(ctypes.get_errno(), "capset")
 
 
 def _exit_code(code: object) -> int:
@@ -73,6 +104,8 @@ def _run_child(request: dict[str, Any], fds: list[int]) -> int:
     env = {str(k): str(v) for k, v in request["env"].items()}
     os.environ.clear()
     os.environ.update(env)
+    if os.environ.pop(DROP_CAPABILITIES_ENV, None) == "1":
+        _drop_capabilities()
     if request.get("cwd"):
         os.chdir(str(request["cwd"]))
     extra = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
