@@ -138,9 +138,7 @@ class Server:
 
         A graceful stop waits (30 s here) for the runs and connections still open.
         """
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=30)
+        _stop(self.process, signal.SIGKILL)
 
     def client(self) -> SyncLangGraphClient:
         """An SDK client of the server (close it after use)."""
@@ -246,10 +244,11 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     raise RuntimeError(f"langgraph dev gave no /ok within {STARTUP_TIMEOUT:g} s:\n{_tail(log)}")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def _stop(process: subprocess.Popen[bytes], first: signal.Signals = signal.SIGTERM) -> None:
+    """Send `first` to the process's group; SIGKILL it when it is not gone within 30 s."""
     if process.poll() is not None:
         return
-    os.killpg(process.pid, signal.SIGTERM)
+    os.killpg(process.pid, first)
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
