@@ -31,6 +31,7 @@ from ..core._errors import (
 )
 from ..core._graphref import GraphSpecError
 from ..graph._checkpointers import check_database_url
+from ._options import number
 from ._remote import UsageError
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ def _add_inbox(sub: argparse._SubParsersAction[_Parser]) -> None:
     _graph_args(inbox, remote=True)
     inbox.add_argument(
         "--limit",
-        type=_positive(int, "a whole number"),
+        type=number(int, "a whole number"),
         default=None,
         help="show one page of at most N (oldest first)",
     )
@@ -187,14 +188,14 @@ def _add_serve(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     serve.add_argument(
         "--session-hours",
-        type=_positive(float, "a number of hours"),
+        type=number(float, "a number of hours"),
         default=12.0,
         metavar="H",
         help="sign-in sessions end after H hours (default: 12)",
     )
     serve.add_argument(
         "--max-body",
-        type=_positive(int, "a number of bytes"),
+        type=number(int, "a number of bytes"),
         default=1024 * 1024,
         metavar="BYTES",
         help="refuse request bodies larger than this with 413 (default: 1048576)",
@@ -232,19 +233,6 @@ def _add_token(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 
 # -- shared options ----------------------------------------------------------------------
-
-
-def _positive(kind: type[int] | type[float], what: str) -> argparse._ActionType:
-    def parse(text: str) -> int | float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"{text!r} must be more than 0")
-        return value
-
-    return parse
 
 
 def _thread_arg(parser: argparse.ArgumentParser) -> None:

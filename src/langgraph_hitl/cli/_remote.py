@@ -8,15 +8,16 @@ is one line, exit 2.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 from typing import TYPE_CHECKING
 
 from ..inbox._remote import RemoteInbox
 from ..inbox._remote_io import SDK_RETRIES
+from ._options import number
 
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Mapping
 
 __all__ = ["UsageError", "add_server_args", "remote_inbox", "source_problem"]
@@ -49,21 +50,11 @@ def add_server_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--retries",
         default=None,
-        type=_retries,
+        type=number(int, "a whole number", zero=True),
         metavar="N",
         help="with --url: how often a request that cannot reach the server is tried again "
         f"(default {SDK_RETRIES}, about 7.5 s; 0: say at once that it is unreachable)",
     )
-
-
-def _retries(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
-    return value
 
 
 def source_problem(args: argparse.Namespace) -> str | None:

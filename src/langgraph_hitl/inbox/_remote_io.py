@@ -34,6 +34,13 @@ backoff, about 7.5 s in all), and a run's result stream that is cut off is recon
 times (1, 2, 4, 5 and 5 s apart): long enough for a restart or a deploy."""
 
 
+def _settings_of(made: object) -> dict[str, Any]:
+    """What an SDK client's httpx client was made with: URL, headers (the API key lookup
+    and user agent included) and timeouts. It is made, never opened, for these alone."""
+    http = sdk_http(made).client
+    return {"base_url": http.base_url, "headers": http.headers, "timeout": http.timeout}
+
+
 @dataclass(frozen=True, slots=True)
 class Call:
     """One call of the SDK client: `client.<group>.<method>(*args, **kwargs)`."""
@@ -80,14 +87,10 @@ class Transport:
             from langgraph_sdk import get_sync_client
             from langgraph_sdk.client import SyncLangGraphClient
 
-            # Made (and never opened) for what the SDK sets: URL, headers, timeouts.
-            made = sdk_http(get_sync_client(**self._client_kwargs())).client
+            made = get_sync_client(**self._client_kwargs())
             self._sync = SyncLangGraphClient(
                 httpx.Client(
-                    base_url=made.base_url,
-                    headers=made.headers,
-                    timeout=made.timeout,
-                    transport=httpx.HTTPTransport(retries=self.retries),
+                    **_settings_of(made), transport=httpx.HTTPTransport(retries=self.retries)
                 )
             )
         return self._sync
@@ -98,12 +101,10 @@ class Transport:
             from langgraph_sdk import get_client
             from langgraph_sdk.client import LangGraphClient
 
-            made = sdk_http(get_client(**self._client_kwargs())).client
+            made = get_client(**self._client_kwargs())
             client = LangGraphClient(
                 httpx.AsyncClient(
-                    base_url=made.base_url,
-                    headers=made.headers,
-                    timeout=made.timeout,
+                    **_settings_of(made),
                     transport=httpx.AsyncHTTPTransport(retries=self.retries),
                 )
             )
